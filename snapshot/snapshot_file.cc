@@ -1,0 +1,271 @@
+#include "snapshot/snapshot_file.h"
+
+#include <zlib.h>
+
+#include <charconv>
+
+namespace zktool::snapshot {
+
+namespace {
+
+constexpr int32_t kSnapshotMagic = 0x5A4B534E;  // "ZKSN"
+constexpr int32_t kFormatVersion = 2;
+// The seal's trailing string "/" as jute writes it: length 1, then '/'.
+constexpr std::string_view kSealMarker{"\0\0\0\1/", 5};
+constexpr size_t kSealSize = 8 + kSealMarker.size();
+constexpr size_t kAclMinSize = 4 + 4 + 4;  // perms, scheme length, id length
+constexpr uint32_t kAdler32Initial = 1;
+
+uint32_t adler(uint32_t running, std::string_view bytes) {
+  // zlib takes uInt lengths; feed gigabyte-sized snapshots in pieces.
+  while (!bytes.empty()) {
+    size_t n = std::min<size_t>(bytes.size(), 1u << 30);
+    running = static_cast<uint32_t>(
+        adler32(running, reinterpret_cast<const Bytef*>(bytes.data()), static_cast<uInt>(n)));
+    bytes.remove_prefix(n);
+  }
+  return running;
+}
+
+Error corrupt(const std::string& name, const std::string& what) {
+  return make_error(ErrorKind::Corrupt, name + ": " + what);
+}
+
+// Checks the Adler32 seal at the reader's position against the checksum of
+// every byte before it. `checked_until` and `running` carry the incremental
+// checksum from the previous seal.
+Status check_seal(JuteReader& in, std::string_view all, size_t& checked_until, uint32_t& running,
+                  const std::string& name, const char* which) {
+  size_t seal_at = all.size() - in.remaining();
+  running = adler(running, all.substr(checked_until, seal_at - checked_until));
+  checked_until = seal_at;
+  uint64_t offset = in.offset();
+  auto stored = static_cast<uint64_t>(in.read_long());
+  std::string_view slash = in.read_string();
+  if (in.failed()) return corrupt(name, std::string(which) + " seal: " + in.error());
+  if (slash != "/") {
+    return corrupt(name, std::string(which) + " seal at offset " + std::to_string(offset) +
+                             " is not followed by \"/\"");
+  }
+  if (stored != running) {
+    return corrupt(name, std::string(which) + " seal at offset " + std::to_string(offset) +
+                             ": Adler32 mismatch (stored " + std::to_string(stored) +
+                             ", computed " + std::to_string(running) + ")");
+  }
+  return Ok{};
+}
+
+AclList read_acl_list(JuteReader& in) {
+  AclList acls;
+  int32_t n = in.read_count(kAclMinSize);
+  acls.reserve(static_cast<size_t>(n));
+  for (int32_t i = 0; i < n && !in.failed(); ++i) {
+    Acl acl;
+    acl.perms = in.read_int();
+    acl.scheme = in.read_string();
+    acl.id = in.read_string();
+    acls.push_back(acl);
+  }
+  return acls;
+}
+
+void write_acl_list(JuteWriter& out, const AclList& acls) {
+  out.write_int(static_cast<int32_t>(acls.size()));
+  for (const Acl& acl : acls) {
+    out.write_int(acl.perms);
+    out.write_string(acl.scheme);
+    out.write_string(acl.id);
+  }
+}
+
+}  // namespace
+
+std::optional<Zxid> zxid_from_file_name(std::string_view name, std::string_view prefix) {
+  if (name.size() <= prefix.size() + 1 || name.substr(0, prefix.size()) != prefix ||
+      name[prefix.size()] != '.') {
+    return std::nullopt;
+  }
+  std::string_view hex = name.substr(prefix.size() + 1);
+  hex = hex.substr(0, hex.find('.'));
+  uint64_t value = 0;
+  auto [end, ec] = std::from_chars(hex.data(), hex.data() + hex.size(), value, 16);
+  if (ec != std::errc() || end != hex.data() + hex.size() || hex.empty()) return std::nullopt;
+  return static_cast<Zxid>(value);
+}
+
+Result<SnapshotInfo> read_snapshot(const std::filesystem::path& file,
+                                   const SnapshotNodeVisitor& on_node,
+                                   const SnapshotReadOptions& options) {
+  std::string name = file.filename().string();
+  auto mapped = Bytes::map_file(file);
+  if (!mapped) return mapped.error();
+  SnapshotCompression method = compression_for_name(name);
+  std::shared_ptr<const Bytes> bytes = std::move(mapped.value());
+  if (method != SnapshotCompression::None) {
+    auto plain = decompress(method, bytes->view(), file.string(), options.max_uncompressed_size);
+    if (!plain) return plain.error();
+    bytes = std::move(plain.value());
+  }
+  return parse_snapshot(std::move(bytes), file.string(), on_node, options);
+}
+
+Result<SnapshotInfo> parse_snapshot(std::shared_ptr<const Bytes> bytes, const std::string& name,
+                                    const SnapshotNodeVisitor& on_node,
+                                    const SnapshotReadOptions& options) {
+  SnapshotInfo info;
+  info.name = name;
+  auto zxid = zxid_from_file_name(std::filesystem::path(name).filename().string(), "snapshot");
+  if (!zxid) return corrupt(name, "not a snapshot file name (snapshot.<hex zxid>)");
+  info.zxid = *zxid;
+  std::string_view all = bytes->view();
+  info.uncompressed_size = all.size();
+  info.bytes = bytes;
+
+  JuteReader in(all, 0, options.max_length);
+  int32_t magic = in.read_int();
+  int32_t version = in.read_int();
+  info.dbid = in.read_long();
+  if (in.failed()) return corrupt(name, "header: " + in.error());
+  if (magic != kSnapshotMagic) return corrupt(name, "bad magic (not a ZooKeeper snapshot)");
+  if (version != kFormatVersion) {
+    return corrupt(name, "unsupported snapshot version " + std::to_string(version));
+  }
+
+  int32_t session_count = in.read_count(12);
+  info.sessions.reserve(static_cast<size_t>(session_count));
+  for (int32_t i = 0; i < session_count && !in.failed(); ++i) {
+    int64_t id = in.read_long();
+    int32_t timeout = in.read_int();
+    info.sessions.emplace_back(id, timeout);
+  }
+  if (in.failed()) return corrupt(name, "sessions: " + in.error());
+
+  int32_t acl_count = in.read_count(8 + 4);
+  for (int32_t i = 0; i < acl_count && !in.failed(); ++i) {
+    int64_t index = in.read_long();
+    info.acls[index] = read_acl_list(in);
+  }
+  if (in.failed()) return corrupt(name, "ACL cache: " + in.error());
+
+  SnapshotNode node;
+  for (;;) {
+    node.path = in.read_string();
+    if (in.failed()) return corrupt(name, "node path: " + in.error());
+    if (node.path == "/") break;
+    node.data = in.read_buffer();
+    node.acl_index = in.read_long();
+    Stat& st = node.stat;
+    st.czxid = in.read_long();
+    st.mzxid = in.read_long();
+    st.ctime = in.read_long();
+    st.mtime = in.read_long();
+    st.version = in.read_int();
+    st.cversion = in.read_int();
+    st.aversion = in.read_int();
+    st.ephemeral_owner = in.read_long();
+    st.pzxid = in.read_long();
+    if (in.failed()) {
+      return corrupt(name, "node " + std::string(node.path) + ": " + in.error());
+    }
+    if (node.acl_index != -1 && !info.acls.contains(node.acl_index)) {
+      return corrupt(name, "node " + std::string(node.path) + " refers to ACL " +
+                               std::to_string(node.acl_index) + ", which the ACL cache lacks");
+    }
+    ++info.node_count;
+    on_node(node);
+  }
+
+  size_t checked_until = 0;
+  uint32_t running = kAdler32Initial;
+  if (Status s = check_seal(in, all, checked_until, running, name, "first"); !s) return s.error();
+  info.seals = 1;
+  if (in.at_end()) return info;  // written before 3.6, or with digests off
+
+  ZxidDigest digest;
+  digest.zxid = in.read_long();
+  digest.version = in.read_int();
+  if (digest.version < 2) {
+    // Digest version 1 stored the value as a hex string.
+    std::string_view hex = in.read_string();
+    uint64_t value = 0;
+    auto [end, ec] = std::from_chars(hex.data(), hex.data() + hex.size(), value, 16);
+    if (!in.failed() && (ec != std::errc() || end != hex.data() + hex.size())) {
+      return corrupt(name, "digest is not hexadecimal");
+    }
+    digest.digest = static_cast<int64_t>(value);
+  } else {
+    digest.digest = in.read_long();
+  }
+  if (in.failed()) return corrupt(name, "digest: " + in.error());
+  if (Status s = check_seal(in, all, checked_until, running, name, "digest"); !s) return s.error();
+  info.seals = 2;
+  // ZooKeeper writes zxid 0 when it had no digest yet: nothing to compare.
+  if (digest.zxid > 0) info.digest = digest;
+  if (in.at_end()) return info;
+
+  Zxid last = in.read_long();
+  if (in.failed()) return corrupt(name, "last processed zxid: " + in.error());
+  if (Status s = check_seal(in, all, checked_until, running, name, "third"); !s) return s.error();
+  info.seals = 3;
+  info.last_processed_zxid = last;
+  if (!in.at_end()) {
+    return corrupt(name, std::to_string(in.remaining()) + " unexpected bytes after offset " +
+                             std::to_string(in.offset()));
+  }
+  return info;
+}
+
+Result<std::string> serialize_snapshot(const SnapshotContents& contents,
+                                       SnapshotCompression compression) {
+  std::string out;
+  JuteWriter w(out);
+  w.write_int(kSnapshotMagic);
+  w.write_int(kFormatVersion);
+  w.write_long(-1);  // dbid: ZooKeeper writes -1 and never reads it back
+  w.write_int(static_cast<int32_t>(contents.sessions.size()));
+  for (const auto& [id, timeout] : contents.sessions) {
+    w.write_long(id);
+    w.write_int(timeout);
+  }
+  w.write_int(static_cast<int32_t>(contents.acls.size()));
+  for (const auto& [index, acls] : contents.acls) {
+    w.write_long(index);
+    write_acl_list(w, acls);
+  }
+  for (const SnapshotNode& node : contents.nodes) {
+    w.write_string(node.path);
+    w.write_buffer(node.data);
+    w.write_long(node.acl_index);
+    const Stat& st = node.stat;
+    w.write_long(st.czxid);
+    w.write_long(st.mzxid);
+    w.write_long(st.ctime);
+    w.write_long(st.mtime);
+    w.write_int(st.version);
+    w.write_int(st.cversion);
+    w.write_int(st.aversion);
+    w.write_long(st.ephemeral_owner);
+    w.write_long(st.pzxid);
+  }
+  w.write_string("/");  // end of nodes
+
+  // Each seal is the Adler32 of every byte before it, earlier seals included.
+  uint32_t running = kAdler32Initial;
+  size_t sealed_until = 0;
+  auto seal = [&] {
+    running = adler(running, std::string_view(out).substr(sealed_until));
+    sealed_until = out.size();
+    w.write_long(running);
+    w.write_string("/");
+  };
+  seal();
+  if (contents.digest) {
+    w.write_long(contents.digest->zxid);
+    w.write_int(contents.digest->version);
+    w.write_long(contents.digest->digest);
+    seal();
+  }
+  return compress(compression, out);
+}
+
+}  // namespace zktool::snapshot

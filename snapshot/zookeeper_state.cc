@@ -1,0 +1,189 @@
+#include "snapshot/zookeeper_state.h"
+
+#include <fstream>
+
+namespace zktool::snapshot {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr int kEpochBits = 32;
+
+int64_t epoch_of(Zxid zxid) { return zxid >> kEpochBits; }
+
+std::optional<int64_t> read_epoch_file(const fs::path& file) {
+  std::ifstream in(file);
+  int64_t value = 0;
+  if (in >> value) return value;
+  return std::nullopt;
+}
+
+// Loads one snapshot into a fresh tree; any failure leaves `state` untouched.
+Status load_snapshot(const ZkFile& file, const SnapshotReadOptions& options, ZkState& state) {
+  DataTree tree;
+  Status node_status = Ok{};
+  auto info = read_snapshot(file.path, [&](const SnapshotNode& node) {
+    if (!node_status) return;
+    node_status = tree.add_snapshot_node(node);
+  }, options);
+  if (!info) return info.error();
+  if (!node_status) {
+    return make_error(ErrorKind::Corrupt, file.path.string() + ": " + node_status.error().message);
+  }
+  if (!tree.find("")) return make_error(ErrorKind::Corrupt, file.path.string() + ": no root node");
+  for (const auto& [id, timeout] : info->sessions) tree.add_session(id, timeout);
+  for (const auto& [index, acls] : info->acls) tree.add_acl(index, acls);
+  tree.retain(info->bytes);
+  // ZooKeeper 3.9 records the zxid the snapshot is exact from; older ones use the name.
+  tree.set_last_processed_zxid(info->last_processed_zxid.value_or(file.zxid));
+  state.snapshot = file.path;
+  state.snapshot_zxid = tree.last_processed_zxid();
+  state.snapshot_info = std::move(info.value());
+  state.tree = std::move(tree);
+  return Ok{};
+}
+
+class DigestChecker {
+ public:
+  DigestChecker(DigestReport& report, const std::optional<ZxidDigest>& snapshot_digest,
+                Zxid snapshot_zxid)
+      : report_(report) {
+    // ZooKeeper ignores a snapshot digest older than the snapshot itself and
+    // one of another digest version.
+    if (snapshot_digest && snapshot_digest->zxid >= snapshot_zxid &&
+        snapshot_digest->version == kDigestVersion) {
+      pending_ = *snapshot_digest;
+      fuzzy_ = true;
+    }
+  }
+
+  // The tree has just reached `zxid` (the snapshot's own zxid at load).
+  void at(Zxid zxid, const TreeDigest& tree, const std::optional<TxnDigest>& recorded) {
+    if (fuzzy_) {
+      // Until the tree reaches the snapshot digest's zxid it is fuzzy, and
+      // ZooKeeper compares nothing.
+      if (zxid == pending_.zxid) {
+        compare(zxid, tree, pending_.digest);
+        fuzzy_ = false;
+      }
+      return;
+    }
+    if (recorded && recorded->version == kDigestVersion) compare(zxid, tree, recorded->tree_digest);
+  }
+
+  void finish() {
+    if (fuzzy_) report_.unreached_snapshot_digest = pending_.zxid;
+  }
+
+ private:
+  void compare(Zxid zxid, const TreeDigest& tree, int64_t recorded) {
+    ++report_.recorded;
+    bool utf8 = static_cast<int64_t>(tree.utf8) == recorded;
+    bool ascii = static_cast<int64_t>(tree.ascii) == recorded;
+    if (!utf8) ++report_.utf8_mismatches;
+    if (!ascii) ++report_.ascii_mismatches;
+    if (!utf8 && !ascii && !report_.first_mismatch) report_.first_mismatch = zxid;
+  }
+
+  DigestReport& report_;
+  // The snapshot's digest, still ahead of the replayed tree while fuzzy_.
+  ZxidDigest pending_;
+  bool fuzzy_ = false;
+};
+
+}  // namespace
+
+std::optional<bool> DigestReport::verified() const {
+  if (unreached_snapshot_digest) return false;
+  if (recorded == 0) return std::nullopt;
+  return utf8_mismatches == 0 || ascii_mismatches == 0;
+}
+
+const char* DigestReport::charset() const {
+  if (utf8_mismatches == 0 && ascii_mismatches == 0) return "either";
+  return utf8_mismatches == 0 ? "utf-8" : "us-ascii";
+}
+
+Result<ZkState> load_state(const DataDirs& dirs, const LoadOptions& options) {
+  auto listing = list_data_dirs(dirs);
+  if (!listing) return listing.error();
+
+  ZkState state;
+  state.dirs = dirs;
+  state.current_epoch = read_epoch_file(dirs.snap_dir / "currentEpoch");
+  state.accepted_epoch = read_epoch_file(dirs.snap_dir / "acceptedEpoch");
+
+  // ZooKeeper tries snapshots newest first and loads the first that is intact.
+  bool loaded = false;
+  for (const ZkFile& candidate : listing->snapshots) {
+    Status s = load_snapshot(candidate, options.snapshot, state);
+    if (s) {
+      loaded = true;
+      break;
+    }
+    state.skipped.push_back(SkippedSnapshot{candidate.path, s.error().message});
+  }
+  if (!loaded) {
+    std::string why = state.skipped.empty() ? "no snapshot files"
+                                            : "no intact snapshot; newest failed with: " +
+                                                  state.skipped.front().reason;
+    return make_error(ErrorKind::Corrupt, dirs.snap_dir.string() + ": " + why);
+  }
+  for (const SkippedSnapshot& skipped : state.skipped) {
+    state.warnings.push_back("skipped snapshot " + skipped.file.filename().string() + ": " +
+                             skipped.reason);
+  }
+
+  DigestChecker checker(state.digest, state.snapshot_info.digest, state.snapshot_zxid);
+  checker.at(state.snapshot_zxid, state.tree.digest(), std::nullopt);
+
+  Zxid last = state.snapshot_zxid;
+  for (const ZkFile& file : logs_for_snapshot(listing->logs, state.snapshot_zxid)) {
+    auto log = read_txn_log(file.path, options.snapshot.max_length);
+    if (!log) return log.error();
+    LogUsed used{file.path, file.zxid, log->records.size(), 0, std::nullopt, log->end,
+                 log->end_offset};
+    if (!log->records.empty()) used.last_zxid = log->records.back().txn.header.zxid;
+    bool retained = false;
+    for (const TxnRecord& record : log->records) {
+      const Zxid zxid = record.txn.header.zxid;
+      if (zxid <= state.snapshot_zxid) continue;  // already in the snapshot
+      if (options.up_to_zxid && zxid > *options.up_to_zxid) break;
+      if (zxid <= last) {
+        // ZooKeeper applies it anyway, and so do we, but it is worth a look.
+        state.warnings.push_back(file.path.filename().string() + ": txn " + zxid_hex(zxid) +
+                                 " at offset " + std::to_string(record.offset) +
+                                 " is not above the previous " + zxid_hex(last));
+      } else if (epoch_of(zxid) == epoch_of(last) && zxid != last + 1) {
+        return make_error(ErrorKind::Corrupt,
+                          file.path.string() + ": transactions " + zxid_hex(last + 1) + " to " +
+                              zxid_hex(zxid - 1) + " are missing (offset " +
+                              std::to_string(record.offset) + ")");
+      }
+      if (!retained) {
+        state.tree.retain(log->bytes);
+        retained = true;
+      }
+      if (Status s = state.tree.apply(record.txn); !s) {
+        return make_error(ErrorKind::Corrupt, file.path.string() + ": " + s.error().message);
+      }
+      checker.at(zxid, state.tree.digest(), record.txn.digest);
+      last = std::max(last, zxid);
+      ++used.applied;
+      ++state.txns_applied;
+    }
+    state.logs.push_back(std::move(used));
+  }
+  checker.finish();
+  state.last_zxid = last;
+  if (state.digest.unreached_snapshot_digest) {
+    state.warnings.push_back("the snapshot's digest is for " +
+                             zxid_hex(*state.digest.unreached_snapshot_digest) +
+                             " but the logs end at " + zxid_hex(last) +
+                             ": transactions the snapshot depends on are missing");
+  }
+  return state;
+}
+
+}  // namespace zktool::snapshot

@@ -1,0 +1,80 @@
+// The state a ZooKeeper server would load from its data directories, rebuilt
+// and proven: the restore set (FileTxnSnapLog.restore), the replayed tree, and
+// every digest ZooKeeper recorded compared with the replayed tree.
+//
+// This is the library's main entry point: inspect, verify and backup use it.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "snapshot/data_dir.h"
+#include "snapshot/data_tree.h"
+#include "snapshot/txn_log.h"
+
+namespace zktool::snapshot {
+
+struct SkippedSnapshot {
+  std::filesystem::path file;
+  std::string reason;
+};
+
+// How the replayed tree compared with the digests ZooKeeper recorded.
+struct DigestReport {
+  uint64_t recorded = 0;         // digests compared (snapshot + transactions)
+  uint64_t utf8_mismatches = 0;  // mismatches hashing paths as UTF-8
+  uint64_t ascii_mismatches = 0; // mismatches hashing paths as US-ASCII
+  std::optional<Zxid> first_mismatch;
+  // The snapshot's digest is for a zxid the logs never reached: the fuzzy
+  // snapshot cannot be made exact.
+  std::optional<Zxid> unreached_snapshot_digest;
+
+  // true: every recorded digest matched (under one charset); false: some did
+  // not, or the snapshot's could not be reached; nullopt: none was recorded.
+  std::optional<bool> verified() const;
+  // "utf-8", "us-ascii", or "either" when no path tells them apart.
+  const char* charset() const;
+};
+
+struct LogUsed {
+  std::filesystem::path file;
+  Zxid first_zxid = 0;              // from the name
+  uint64_t records = 0;
+  uint64_t applied = 0;             // records above the snapshot zxid
+  std::optional<Zxid> last_zxid;    // of the last record
+  LogEnd end = LogEnd::EndOfFile;
+  uint64_t end_offset = 0;          // bytes that hold records (header included)
+};
+
+struct ZkState {
+  DataDirs dirs;
+  std::filesystem::path snapshot;  // the snapshot the restore set starts from
+  Zxid snapshot_zxid = 0;
+  SnapshotInfo snapshot_info;
+  std::vector<SkippedSnapshot> skipped;  // newer snapshots ZooKeeper would skip too
+  std::vector<LogUsed> logs;
+  Zxid last_zxid = 0;              // the zxid the replayed tree is at
+  uint64_t txns_applied = 0;
+  DataTree tree;
+  DigestReport digest;
+  std::optional<int64_t> current_epoch;
+  std::optional<int64_t> accepted_epoch;
+  std::vector<std::string> warnings;
+};
+
+struct LoadOptions {
+  SnapshotReadOptions snapshot;
+  // Stop replaying after this zxid (hot backup cuts the logs at the zxid the
+  // server reported as committed).
+  std::optional<Zxid> up_to_zxid;
+};
+
+// Loads and proves the state in `dirs`. Fails with ErrorKind::Corrupt when no
+// snapshot can be loaded, a needed log is corrupt, or transactions are missing.
+Result<ZkState> load_state(const DataDirs& dirs, const LoadOptions& options = {});
+
+}  // namespace zktool::snapshot

@@ -1,0 +1,231 @@
+// `zk-tool inspect`: what a ZooKeeper data directory holds and whether it is
+// provably what ZooKeeper itself would load (restore set, replay, digests).
+#include <cstdio>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "command.h"
+#include "snapshot/zookeeper_state.h"
+#include "zoo_cfg.h"
+
+namespace zktool {
+
+namespace {
+
+namespace fs = std::filesystem;
+namespace zs = zktool::snapshot;
+using nlohmann::json;
+
+std::string perms_string(int32_t perms) {
+  // ZooDefs.Perms: READ 1, WRITE 2, CREATE 4, DELETE 8, ADMIN 16; printed as zkCli does.
+  std::string s;
+  if (perms & 4) s += 'c';
+  if (perms & 8) s += 'd';
+  if (perms & 1) s += 'r';
+  if (perms & 2) s += 'w';
+  if (perms & 16) s += 'a';
+  return s;
+}
+
+std::string display_path(std::string_view path) { return path.empty() ? "/" : std::string(path); }
+
+uint64_t size_of_file(const fs::path& p) {
+  std::error_code ec;
+  auto size = fs::file_size(p, ec);
+  return ec ? 0 : size;
+}
+
+json digest_json(const zs::DigestReport& d) {
+  json j = {{"recorded", d.recorded}, {"charset", d.charset()}};
+  j["mismatches"] = std::min(d.utf8_mismatches, d.ascii_mismatches);
+  j["first_mismatch"] = d.first_mismatch ? json(zs::zxid_hex(*d.first_mismatch)) : json(nullptr);
+  j["unreached_snapshot_digest"] =
+      d.unreached_snapshot_digest ? json(zs::zxid_hex(*d.unreached_snapshot_digest)) : json(nullptr);
+  return j;
+}
+
+json node_json(std::string_view path, const zs::Node& node, const zs::DataTree& tree) {
+  json acl = json::array();
+  for (const zs::Acl& a : tree.acl(node.acl_index)) {
+    acl.push_back({{"perms", a.perms}, {"scheme", a.scheme}, {"id", a.id}});
+  }
+  const zs::Stat& st = node.stat;
+  return {{"path", display_path(path)},
+          {"data_length", node.data ? node.data->size() : 0},
+          {"data_null", !node.data.has_value()},
+          {"czxid", zs::zxid_hex(st.czxid)},
+          {"mzxid", zs::zxid_hex(st.mzxid)},
+          {"pzxid", zs::zxid_hex(st.pzxid)},
+          {"ctime", st.ctime},
+          {"mtime", st.mtime},
+          {"version", st.version},
+          {"cversion", st.cversion},
+          {"aversion", st.aversion},
+          {"ephemeral_owner", zs::zxid_hex(st.ephemeral_owner)},
+          {"num_children", node.num_children},
+          {"acl", acl}};
+}
+
+json state_json(const zs::ZkState& state, bool with_nodes) {
+  json files = json::array();
+  files.push_back({{"role", "snapshot"},
+                   {"path", state.snapshot.string()},
+                   {"zxid", zs::zxid_hex(state.snapshot_zxid)},
+                   {"size", size_of_file(state.snapshot)}});
+  for (const zs::LogUsed& log : state.logs) {
+    files.push_back({{"role", "log"},
+                     {"path", log.file.string()},
+                     {"zxid", zs::zxid_hex(log.first_zxid)},
+                     {"size", size_of_file(log.file)},
+                     {"records", log.records},
+                     {"applied", log.applied},
+                     {"last_zxid", log.last_zxid ? json(zs::zxid_hex(*log.last_zxid)) : json()},
+                     {"end", zs::log_end_name(log.end)},
+                     {"end_offset", log.end_offset}});
+  }
+  json skipped = json::array();
+  for (const zs::SkippedSnapshot& s : state.skipped) {
+    skipped.push_back({{"path", s.file.string()}, {"reason", s.reason}});
+  }
+  auto verified = state.digest.verified();
+  json j = {{"snap_dir", state.dirs.snap_dir.string()},
+            {"log_dir", state.dirs.log_dir.string()},
+            {"snapshot_zxid", zs::zxid_hex(state.snapshot_zxid)},
+            {"last_zxid", zs::zxid_hex(state.last_zxid)},
+            {"txns_applied", state.txns_applied},
+            {"znode_count", state.tree.node_count()},
+            {"ephemeral_count", state.tree.ephemeral_count()},
+            {"session_count", state.tree.sessions().size()},
+            {"digest_verified", verified ? json(*verified) : json(nullptr)},
+            {"digest", digest_json(state.digest)},
+            {"files", files},
+            {"skipped_snapshots", skipped},
+            {"current_epoch", state.current_epoch ? json(*state.current_epoch) : json()},
+            {"accepted_epoch", state.accepted_epoch ? json(*state.accepted_epoch) : json()},
+            {"warnings", state.warnings}};
+  if (with_nodes) {
+    json nodes = json::array();
+    for (std::string_view path : state.tree.sorted_paths()) {
+      nodes.push_back(node_json(path, *state.tree.find(path), state.tree));
+    }
+    j["nodes"] = std::move(nodes);
+  }
+  return j;
+}
+
+std::string digest_summary(const zs::DigestReport& d) {
+  auto verified = d.verified();
+  if (!verified) return "not recorded by ZooKeeper (nothing to compare)";
+  if (d.unreached_snapshot_digest) {
+    return "NOT verified: the snapshot's digest at " + zs::zxid_hex(*d.unreached_snapshot_digest) +
+           " is beyond the logs";
+  }
+  if (!*verified) {
+    return "MISMATCH: first at " + zs::zxid_hex(*d.first_mismatch) + " (" +
+           std::to_string(std::min(d.utf8_mismatches, d.ascii_mismatches)) + " of " +
+           std::to_string(d.recorded) + " recorded digests differ)";
+  }
+  return "verified (" + std::to_string(d.recorded) + " recorded digests match; paths hashed as " +
+         d.charset() + ")";
+}
+
+void print_text(const zs::ZkState& state, bool with_nodes) {
+  std::printf("snapshot dir     %s\n", state.dirs.snap_dir.c_str());
+  if (state.dirs.log_dir != state.dirs.snap_dir) {
+    std::printf("log dir          %s\n", state.dirs.log_dir.c_str());
+  }
+  std::printf("restore set      %s (%llu bytes)\n", state.snapshot.filename().c_str(),
+              static_cast<unsigned long long>(size_of_file(state.snapshot)));
+  for (const zs::LogUsed& log : state.logs) {
+    std::printf("                 %s (%llu records, %llu applied, last %s, ends with %s at %llu)\n",
+                log.file.filename().c_str(), static_cast<unsigned long long>(log.records),
+                static_cast<unsigned long long>(log.applied),
+                log.last_zxid ? zs::zxid_hex(*log.last_zxid).c_str() : "-",
+                zs::log_end_name(log.end), static_cast<unsigned long long>(log.end_offset));
+  }
+  std::printf("snapshot zxid    %s\n", zs::zxid_hex(state.snapshot_zxid).c_str());
+  std::printf("last zxid        %s (%llu transactions replayed)\n",
+              zs::zxid_hex(state.last_zxid).c_str(),
+              static_cast<unsigned long long>(state.txns_applied));
+  std::printf("znodes           %zu\n", state.tree.node_count());
+  std::printf("ephemerals       %zu\n", state.tree.ephemeral_count());
+  std::printf("sessions         %zu\n", state.tree.sessions().size());
+  std::printf("digest           %s\n", digest_summary(state.digest).c_str());
+  if (state.current_epoch || state.accepted_epoch) {
+    std::printf("epochs           current %s, accepted %s\n",
+                state.current_epoch ? std::to_string(*state.current_epoch).c_str() : "-",
+                state.accepted_epoch ? std::to_string(*state.accepted_epoch).c_str() : "-");
+  }
+  for (const std::string& w : state.warnings) std::printf("warning          %s\n", w.c_str());
+  if (!with_nodes) return;
+  for (std::string_view path : state.tree.sorted_paths()) {
+    const zs::Node& node = *state.tree.find(path);
+    const zs::Stat& st = node.stat;
+    std::string acl;
+    for (const zs::Acl& a : state.tree.acl(node.acl_index)) {
+      if (!acl.empty()) acl += ',';
+      acl += std::string(a.scheme) + ":" + std::string(a.id) + ":" + perms_string(a.perms);
+    }
+    std::printf("%s len=%zu czxid=%s mzxid=%s pzxid=%s ctime=%lld mtime=%lld version=%d "
+                "cversion=%d aversion=%d owner=%s children=%d acl=%s\n",
+                display_path(path).c_str(), node.data ? node.data->size() : 0,
+                zs::zxid_hex(st.czxid).c_str(), zs::zxid_hex(st.mzxid).c_str(),
+                zs::zxid_hex(st.pzxid).c_str(), static_cast<long long>(st.ctime),
+                static_cast<long long>(st.mtime), st.version, st.cversion, st.aversion,
+                zs::zxid_hex(st.ephemeral_owner).c_str(), node.num_children, acl.c_str());
+  }
+}
+
+class InspectCommand : public Command {
+ public:
+  const char* name() const override { return "inspect"; }
+  const char* summary() const override {
+    return "Show what a ZooKeeper data directory holds and prove it against ZooKeeper's digests";
+  }
+
+  void setup(CLI::App& app) override {
+    app.add_option("dir", dir_,
+                   "ZooKeeper dataDir (holding version-2/) or a DC/OS ZooKeeper directory "
+                   "(holding snapshot/ and transactions/)");
+    app.add_option("--data-log-dir", data_log_dir_, "ZooKeeper dataLogDir, when logs live apart");
+    app.add_option("--zoo-cfg", zoo_cfg_, "Take dataDir and dataLogDir from this zoo.cfg");
+    app.add_flag("--json", json_, "Print one JSON object");
+    app.add_flag("--nodes", nodes_, "Also list every znode after replay");
+  }
+
+  Status run() override {
+    std::optional<fs::path> data_log_dir = data_log_dir_;
+    if (zoo_cfg_) {
+      auto cfg = read_zoo_cfg(*zoo_cfg_);
+      if (!cfg) return cfg.error();
+      if (!dir_) dir_ = cfg->data_dir;
+      if (!data_log_dir) data_log_dir = cfg->data_log_dir;
+    }
+    if (!dir_) return make_error(ErrorKind::Usage, "give a data directory or --zoo-cfg");
+    auto dirs = zs::resolve_data_dirs(*dir_, data_log_dir);
+    if (!dirs) return dirs.error();
+    auto state = zs::load_state(*dirs);
+    if (!state) return state.error();
+    if (json_) {
+      std::printf("%s\n", state_json(*state, nodes_).dump(2).c_str());
+    } else {
+      print_text(*state, nodes_);
+    }
+    return Ok{};
+  }
+
+ private:
+  std::optional<fs::path> dir_;
+  std::optional<fs::path> data_log_dir_;
+  std::optional<fs::path> zoo_cfg_;
+  bool json_ = false;
+  bool nodes_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<Command> make_inspect_command() { return std::make_unique<InspectCommand>(); }
+
+}  // namespace zktool

@@ -1,0 +1,13 @@
+#include "command.h"
+
+namespace zktool {
+
+std::unique_ptr<Command> make_inspect_command();
+
+std::vector<std::unique_ptr<Command>> make_commands() {
+  std::vector<std::unique_ptr<Command>> commands;
+  commands.push_back(make_inspect_command());
+  return commands;
+}
+
+}  // namespace zktool

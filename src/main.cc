@@ -1,0 +1,69 @@
+// zk-tool's entry point: parse, dispatch to one command, and turn its result
+// into one line on stderr and a documented exit code. No command logic here.
+#include <cstdio>
+#include <exception>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "command.h"
+#include "exit_codes.h"
+
+namespace {
+
+void configure_logging(int verbosity) {
+  auto logger = spdlog::stderr_color_st("zk-tool");
+  logger->set_pattern("%^%l%$: %v");
+  logger->set_level(verbosity >= 2 ? spdlog::level::trace
+                    : verbosity == 1 ? spdlog::level::debug
+                                     : spdlog::level::warn);
+  spdlog::set_default_logger(logger);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"zk-tool: verified backup and restore for ZooKeeper and the Mesos replicated log"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", ZKTOOL_VERSION);
+  int verbosity = 0;
+  app.add_flag("-v,--verbose", verbosity, "More detail on stderr (repeat for more)");
+
+  auto commands = zktool::make_commands();
+  std::vector<std::pair<CLI::App*, zktool::Command*>> subcommands;
+  for (auto& command : commands) {
+    CLI::App* sub = app.add_subcommand(command->name(), command->summary());
+    command->setup(*sub);
+    subcommands.emplace_back(sub, command.get());
+  }
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "zk-tool: %s (try --help)\n", e.what());
+    return zktool::kExitUsage;
+  }
+  configure_logging(verbosity);
+
+  for (auto& [sub, command] : subcommands) {
+    if (!sub->parsed()) continue;
+    try {
+      zktool::Status status = command->run();
+      if (status.ok()) return zktool::kExitOk;
+      std::fprintf(stderr, "zk-tool %s: %s\n", command->name(), status.error().message.c_str());
+      return zktool::exit_code_for(status.error().kind);
+    } catch (const std::exception& e) {
+      // Expected failures are values; an exception here is a bug or an allocation failure.
+      std::fprintf(stderr, "zk-tool %s: internal error: %s\n", command->name(), e.what());
+      return zktool::kExitInternal;
+    }
+  }
+  return zktool::kExitUsage;
+}

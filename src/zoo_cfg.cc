@@ -1,0 +1,98 @@
+#include "zoo_cfg.h"
+
+#include <charconv>
+#include <fstream>
+
+namespace zktool {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string trim(std::string_view s) {
+  size_t b = s.find_first_not_of(" \t\r");
+  if (b == std::string_view::npos) return {};
+  size_t e = s.find_last_not_of(" \t\r");
+  return std::string(s.substr(b, e - b + 1));
+}
+
+std::optional<int> parse_int(std::string_view s) {
+  int v = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+// server.N=host:peerPort:electionPort[:role][;[clientHost:]clientPort]
+Result<ZooCfgServer> parse_server(const std::string& key, const std::string& value,
+                                  const fs::path& file) {
+  auto bad = [&](const char* why) {
+    return make_error(ErrorKind::Usage, file.string() + ": " + key + ": " + why);
+  };
+  auto id = parse_int(std::string_view(key).substr(7));
+  if (!id) return bad("server id is not a number");
+  ZooCfgServer server;
+  server.id = *id;
+  std::string_view v = value;
+  auto semi = v.find(';');
+  std::string_view addresses = v.substr(0, semi);
+  server.host = std::string(addresses.substr(0, addresses.find(':')));
+  if (server.host.empty()) return bad("no host");
+  if (semi != std::string_view::npos) {
+    std::string_view client = v.substr(semi + 1);
+    auto port = parse_int(client.substr(client.rfind(':') == std::string_view::npos
+                                            ? 0
+                                            : client.rfind(':') + 1));
+    if (!port) return bad("client port is not a number");
+    server.client_port = *port;
+  }
+  return server;
+}
+
+Status read_lines(const fs::path& file, ZooCfg& cfg, bool servers_only) {
+  std::ifstream in(file);
+  if (!in) return make_error(ErrorKind::Io, file.string() + ": cannot read");
+  std::string line;
+  while (std::getline(in, line)) {
+    std::string text = trim(line);
+    if (text.empty() || text[0] == '#') continue;
+    auto eq = text.find('=');
+    if (eq == std::string::npos) continue;
+    std::string key = trim(std::string_view(text).substr(0, eq));
+    std::string value = trim(std::string_view(text).substr(eq + 1));
+    if (key.rfind("server.", 0) == 0) {
+      auto server = parse_server(key, value, file);
+      if (!server) return server.error();
+      cfg.servers.push_back(server.value());
+    } else if (servers_only) {
+      continue;
+    } else if (key == "dataDir") {
+      cfg.data_dir = value;
+    } else if (key == "dataLogDir") {
+      cfg.data_log_dir = fs::path(value);
+    } else if (key == "clientPort") {
+      auto port = parse_int(value);
+      if (!port) return make_error(ErrorKind::Usage, file.string() + ": clientPort is not a number");
+      cfg.client_port = *port;
+    } else if (key == "dynamicConfigFile") {
+      fs::path dynamic = value;
+      if (dynamic.is_relative()) dynamic = file.parent_path() / dynamic;
+      if (Status s = read_lines(dynamic, cfg, true); !s) return s;
+    }
+  }
+  return Ok{};
+}
+
+}  // namespace
+
+Result<ZooCfg> read_zoo_cfg(const fs::path& file) {
+  ZooCfg cfg;
+  if (Status s = read_lines(file, cfg, false); !s) return s.error();
+  if (cfg.data_dir.empty()) return make_error(ErrorKind::Usage, file.string() + ": no dataDir");
+  for (ZooCfgServer& server : cfg.servers) {
+    if (server.client_port == 0) server.client_port = cfg.client_port;
+  }
+  return cfg;
+}
+
+}  // namespace zktool

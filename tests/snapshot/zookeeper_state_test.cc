@@ -1,0 +1,179 @@
+#include "snapshot/zookeeper_state.h"
+
+#include <gtest/gtest.h>
+
+#include "fixtures.h"
+
+namespace zktool::snapshot {
+namespace {
+
+using testing::read_file;
+using testing::ScratchDir;
+using testing::write_file;
+
+Result<ZkState> load(const ScratchDir& dir) {
+  return load_state(DataDirs{dir.data(), dir.logs()});
+}
+
+// Every node's data, stat, children count and ACL must be equal.
+void expect_same_tree(const DataTree& a, const DataTree& b) {
+  auto paths = a.sorted_paths();
+  ASSERT_EQ(paths, b.sorted_paths());
+  for (std::string_view path : paths) {
+    const Node& x = *a.find(path);
+    const Node& y = *b.find(path);
+    EXPECT_EQ(x.data, y.data) << path;
+    EXPECT_EQ(x.stat, y.stat) << path;
+    EXPECT_EQ(x.num_children, y.num_children) << path;
+    EXPECT_EQ(a.acl(x.acl_index), b.acl(y.acl_index)) << path;
+  }
+  EXPECT_EQ(a.sessions(), b.sessions());
+  EXPECT_EQ(a.digest(), b.digest());
+}
+
+void remove_snapshots_newer_than(const ScratchDir& dir, Zxid zxid) {
+  for (const auto& e : std::filesystem::directory_iterator(dir.data())) {
+    auto z = zxid_from_file_name(e.path().filename().string(), "snapshot");
+    if (z && *z > zxid) std::filesystem::remove(e.path());
+  }
+}
+
+TEST(RestoreSet, PicksTheNewestLogAtOrBeforeTheSnapshotAndAllLater) {
+  std::vector<ZkFile> logs = {{"log.1", 1}, {"log.28", 0x28}, {"log.4e", 0x4e}, {"log.67", 0x67}};
+  auto pick = [&](Zxid z) {
+    std::vector<Zxid> zs;
+    for (const ZkFile& f : logs_for_snapshot(logs, z)) zs.push_back(f.zxid);
+    return zs;
+  };
+  EXPECT_EQ(pick(0x4c), (std::vector<Zxid>{0x28, 0x4e, 0x67}));
+  EXPECT_EQ(pick(0x4e), (std::vector<Zxid>{0x4e, 0x67}));
+  EXPECT_EQ(pick(0), (std::vector<Zxid>{1, 0x28, 0x4e, 0x67}));
+  EXPECT_EQ(pick(0x1000), (std::vector<Zxid>{0x67}));
+}
+
+TEST(ZookeeperState, LoadsTheNewestSnapshotAndReplaysTheRest) {
+  ScratchDir dir;
+  dir.copy_zk38();
+  auto state = load(dir);
+  ASSERT_TRUE(state) << state.error().message;
+  EXPECT_EQ(state->snapshot.filename(), "snapshot.103");
+  EXPECT_EQ(state->last_zxid, 0x11b);
+  EXPECT_EQ(state->skipped.size(), 0u);
+  // The newest snapshot and its logs were written with digests off.
+  EXPECT_FALSE(state->digest.verified().has_value());
+  EXPECT_TRUE(state->warnings.empty());
+}
+
+TEST(ZookeeperState, ProvesTheTreeAgainstZooKeepersDigests) {
+  ScratchDir dir;
+  dir.copy_zk38();
+  remove_snapshots_newer_than(dir, 0xd1);
+  auto state = load(dir);
+  ASSERT_TRUE(state) << state.error().message;
+  EXPECT_EQ(state->snapshot.filename(), "snapshot.d1.snappy");
+  EXPECT_GT(state->digest.recorded, 10u);
+  EXPECT_EQ(state->digest.verified(), true);
+  EXPECT_STREQ(state->digest.charset(), "utf-8");  // the fixture has non-ASCII paths
+}
+
+TEST(ZookeeperState, ReplayFromAnOlderSnapshotGivesTheIdenticalTree) {
+  ScratchDir newest;
+  newest.copy_zk38();
+  auto from_newest = load(newest);
+  ASSERT_TRUE(from_newest);
+  for (Zxid start : {Zxid{0}, Zxid{0x26}, Zxid{0x4c}, Zxid{0x88}, Zxid{0xa4}}) {
+    ScratchDir older;
+    older.copy_zk38();
+    remove_snapshots_newer_than(older, start);
+    auto replayed = load(older);
+    ASSERT_TRUE(replayed) << replayed.error().message;
+    EXPECT_EQ(replayed->snapshot_zxid, start);
+    EXPECT_EQ(replayed->last_zxid, from_newest->last_zxid);
+    EXPECT_EQ(replayed->digest.verified(), true) << "from " << zxid_hex(start);
+    expect_same_tree(replayed->tree, from_newest->tree);
+  }
+}
+
+TEST(ZookeeperState, FallsBackPastACorruptNewestSnapshotAsZooKeeperDoes) {
+  ScratchDir dir;
+  dir.copy_zk38();
+  auto good = load(dir);
+  ASSERT_TRUE(good);
+  std::string bytes = read_file(dir.data() / "snapshot.103");
+  bytes[bytes.size() / 2] ^= 0x10;
+  write_file(dir.data() / "snapshot.103", bytes);
+  auto state = load(dir);
+  ASSERT_TRUE(state) << state.error().message;
+  EXPECT_EQ(state->snapshot.filename(), "snapshot.e2");
+  ASSERT_EQ(state->skipped.size(), 1u);
+  EXPECT_EQ(state->skipped[0].file.filename(), "snapshot.103");
+  EXPECT_FALSE(state->warnings.empty());
+  expect_same_tree(state->tree, good->tree);
+}
+
+TEST(ZookeeperState, MissingTransactionsAreAnError) {
+  ScratchDir dir;
+  dir.copy_zk38();
+  remove_snapshots_newer_than(dir, 0x4c);
+  std::filesystem::remove(dir.logs() / "log.4e");
+  auto state = load(dir);
+  ASSERT_FALSE(state);
+  EXPECT_EQ(state.error().kind, ErrorKind::Corrupt);
+  EXPECT_NE(state.error().message.find("missing"), std::string::npos) << state.error().message;
+}
+
+TEST(ZookeeperState, ACorruptLogInTheRestoreSetIsAnError) {
+  ScratchDir dir;
+  dir.copy_zk38();
+  std::string bytes = read_file(dir.logs() / "log.105");
+  bytes[100] ^= 0x01;
+  write_file(dir.logs() / "log.105", bytes);
+  auto state = load(dir);
+  ASSERT_FALSE(state);
+  EXPECT_NE(state.error().message.find("log.105"), std::string::npos) << state.error().message;
+}
+
+TEST(ZookeeperState, NoIntactSnapshotIsAnError) {
+  ScratchDir dir;
+  dir.copy_zk38();
+  for (const auto& e : std::filesystem::directory_iterator(dir.data())) {
+    write_file(e.path(), "garbage");
+  }
+  auto state = load(dir);
+  ASSERT_FALSE(state);
+  EXPECT_EQ(state.error().kind, ErrorKind::Corrupt);
+  EXPECT_NE(state.error().message.find("no intact snapshot"), std::string::npos);
+}
+
+TEST(ZookeeperState, CutsReplayAtARequestedZxid) {
+  ScratchDir dir;
+  dir.copy_zk38();
+  LoadOptions options;
+  options.up_to_zxid = 0x110;
+  auto state = load_state(DataDirs{dir.data(), dir.logs()}, options);
+  ASSERT_TRUE(state);
+  EXPECT_EQ(state->last_zxid, 0x110);
+}
+
+TEST(DataDirs, ResolvesEveryLayout) {
+  ScratchDir dir;
+  std::filesystem::create_directories(dir.path() / "dcos" / "snapshot" / "version-2");
+  std::filesystem::create_directories(dir.path() / "dcos" / "transactions" / "version-2");
+  auto dcos = resolve_data_dirs(dir.path() / "dcos", std::nullopt);
+  ASSERT_TRUE(dcos) << dcos.error().message;
+  EXPECT_EQ(dcos->log_dir, dir.path() / "dcos" / "transactions" / "version-2");
+  dir.copy_zk38();
+  auto plain = resolve_data_dirs(dir.path() / "data", dir.path() / "logs");
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(plain->snap_dir, dir.data());
+  EXPECT_EQ(plain->log_dir, dir.logs());
+  auto missing = resolve_data_dirs(dir.path() / "nope", std::nullopt);
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().kind, ErrorKind::Io);
+  auto foreign = resolve_data_dirs(dir.path(), std::nullopt);
+  ASSERT_FALSE(foreign);
+  EXPECT_NE(foreign.error().message.find("not a ZooKeeper data directory"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace zktool::snapshot
