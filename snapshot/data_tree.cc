@@ -103,7 +103,7 @@ std::vector<std::string_view> DataTree::sorted_paths() const {
   return paths;
 }
 
-SnapshotContents DataTree::to_snapshot(Zxid zxid, bool with_digest) const {
+SnapshotContents DataTree::to_snapshot(Zxid zxid, std::optional<DigestCharset> charset) const {
   SnapshotContents contents;
   contents.sessions.assign(sessions_.begin(), sessions_.end());
   contents.acls = acls_;
@@ -112,9 +112,7 @@ SnapshotContents DataTree::to_snapshot(Zxid zxid, bool with_digest) const {
     const Node& node = nodes_.at(path);
     contents.nodes.push_back(SnapshotNode{path, node.data, node.acl_index, node.stat});
   }
-  if (with_digest) {
-    contents.digest = ZxidDigest{zxid, kDigestVersion, static_cast<int64_t>(digest_.utf8)};
-  }
+  if (charset) contents.digest = ZxidDigest{zxid, kDigestVersion, digest_.value(*charset)};
   return contents;
 }
 

@@ -72,8 +72,8 @@ class DataTree {
   std::vector<std::string_view> sorted_paths() const;
 
   // The tree as a snapshot's contents (nodes parents first), with a digest
-  // record for `zxid` when `with_digest` is set.
-  SnapshotContents to_snapshot(Zxid zxid, bool with_digest) const;
+  // record for `zxid` hashed as `charset` hashes, or none.
+  SnapshotContents to_snapshot(Zxid zxid, std::optional<DigestCharset> charset) const;
 
  private:
   using NodeMap = std::unordered_map<std::string_view, Node>;

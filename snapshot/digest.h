@@ -17,14 +17,17 @@ namespace zktool::snapshot {
 
 inline constexpr int32_t kDigestVersion = 2;
 
+// The JVM default charset a server hashed paths with.
+enum class DigestCharset { Utf8, Ascii };
+
 struct TreeDigest {
   uint64_t utf8 = 0;
   uint64_t ascii = 0;
 
   void add(const TreeDigest& d) { utf8 += d.utf8; ascii += d.ascii; }
   void remove(const TreeDigest& d) { utf8 -= d.utf8; ascii -= d.ascii; }
-  bool matches(int64_t recorded) const {
-    return static_cast<int64_t>(utf8) == recorded || static_cast<int64_t>(ascii) == recorded;
+  int64_t value(DigestCharset charset) const {
+    return static_cast<int64_t>(charset == DigestCharset::Utf8 ? utf8 : ascii);
   }
   bool operator==(const TreeDigest&) const = default;
 };

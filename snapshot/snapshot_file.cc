@@ -1,8 +1,12 @@
 #include "snapshot/snapshot_file.h"
 
+#include <fcntl.h>
+#include <unistd.h>
 #include <zlib.h>
 
+#include <cerrno>
 #include <charconv>
+#include <cstring>
 
 namespace zktool::snapshot {
 
@@ -266,6 +270,57 @@ Result<std::string> serialize_snapshot(const SnapshotContents& contents,
     seal();
   }
   return compress(compression, out);
+}
+
+namespace {
+
+Status write_all_and_sync(int fd, std::string_view bytes, const std::string& name) {
+  while (!bytes.empty()) {
+    ssize_t n = ::write(fd, bytes.data(), bytes.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return make_error(ErrorKind::Io, name + ": write: " + std::strerror(errno));
+    bytes.remove_prefix(static_cast<size_t>(n));
+  }
+  if (::fsync(fd) != 0) return make_error(ErrorKind::Io, name + ": fsync: " + std::strerror(errno));
+  return Ok{};
+}
+
+Status sync_directory(const std::filesystem::path& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return make_error(ErrorKind::Io, dir.string() + ": " + std::strerror(errno));
+  int rc = ::fsync(fd);
+  int err = errno;
+  ::close(fd);
+  if (rc != 0) return make_error(ErrorKind::Io, dir.string() + ": fsync: " + std::strerror(err));
+  return Ok{};
+}
+
+}  // namespace
+
+Result<std::filesystem::path> write_snapshot_file(const SnapshotContents& contents, Zxid zxid,
+                                                  const std::filesystem::path& dir,
+                                                  SnapshotCompression compression) {
+  auto bytes = serialize_snapshot(contents, compression);
+  if (!bytes) return bytes.error();
+  std::string name = "snapshot." + zxid_hex(zxid).substr(2);
+  if (compression == SnapshotCompression::Gzip) name += ".gz";
+  if (compression == SnapshotCompression::Snappy) name += ".snappy";
+  // ZooKeeper would try to load any "snapshot.*" name, so the temporary must not look like one.
+  std::filesystem::path tmp = dir / (".zk-tool-" + name + ".tmp");
+  std::filesystem::path final_path = dir / name;
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return make_error(ErrorKind::Io, tmp.string() + ": " + std::strerror(errno));
+  Status written = write_all_and_sync(fd, *bytes, tmp.string());
+  ::close(fd);
+  if (written && ::rename(tmp.c_str(), final_path.c_str()) != 0) {
+    written = make_error(ErrorKind::Io, final_path.string() + ": rename: " + std::strerror(errno));
+  }
+  if (!written) {
+    ::unlink(tmp.c_str());
+    return written.error();
+  }
+  if (Status s = sync_directory(dir); !s) return s.error();
+  return final_path;
 }
 
 }  // namespace zktool::snapshot

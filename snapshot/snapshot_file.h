@@ -89,4 +89,11 @@ struct SnapshotContents {
 Result<std::string> serialize_snapshot(const SnapshotContents& contents,
                                        SnapshotCompression compression);
 
+// Writes `contents` as `<dir>/snapshot.<hex zxid>[.gz|.snappy]`, durably: to a
+// temporary name ZooKeeper ignores, fsynced, renamed, directory fsynced.
+// Returns the path written.
+Result<std::filesystem::path> write_snapshot_file(const SnapshotContents& contents, Zxid zxid,
+                                                  const std::filesystem::path& dir,
+                                                  SnapshotCompression compression);
+
 }  // namespace zktool::snapshot

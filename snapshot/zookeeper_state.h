@@ -38,6 +38,10 @@ struct DigestReport {
   std::optional<bool> verified() const;
   // "utf-8", "us-ascii", or "either" when no path tells them apart.
   const char* charset() const;
+  // The charset to hash with when writing a digest this server would accept.
+  DigestCharset server_charset() const {
+    return utf8_mismatches <= ascii_mismatches ? DigestCharset::Utf8 : DigestCharset::Ascii;
+  }
 };
 
 struct LogUsed {
