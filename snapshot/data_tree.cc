@@ -8,6 +8,8 @@ namespace {
 
 std::string_view parent_of(std::string_view path) { return path.substr(0, path.rfind('/')); }
 
+std::string display_path(std::string_view path) { return path.empty() ? "/" : std::string(path); }
+
 bool is_valid_txn_path(std::string_view path) { return path.size() > 1 && path[0] == '/'; }
 
 const AclList kOpenAclUnsafe = {Acl{31, "world", "anyone"}};
@@ -63,23 +65,29 @@ void DataTree::untrack_owner(std::string_view path, int64_t owner) {
 }
 
 Status DataTree::add_snapshot_node(const SnapshotNode& sn) {
+  Node* parent = nullptr;
   if (!sn.path.empty()) {
-    auto parent = nodes_.find(parent_of(sn.path));
-    if (sn.path[0] != '/' || parent == nodes_.end()) {
+    // Snapshots list nodes depth first, so consecutive nodes mostly share a
+    // parent; element addresses survive rehashing, so the last one is cached.
+    std::string_view parent_path = parent_of(sn.path);
+    if (load_parent_ != nullptr && parent_path == load_parent_path_) {
+      parent = load_parent_;
+    } else if (auto it = nodes_.find(parent_path); it != nodes_.end() && sn.path[0] == '/') {
+      parent = &it->second;
+    } else {
       return make_error(ErrorKind::Corrupt,
                         "node " + std::string(sn.path) + " comes before its parent");
     }
-    auto [it, inserted] = nodes_.try_emplace(sn.path);
-    if (!inserted) {
-      return make_error(ErrorKind::Corrupt, "node " + std::string(sn.path) + " appears twice");
-    }
-    ++parent->second.num_children;
-    it->second = Node{sn.data, sn.acl_index, sn.stat, 0};
-  } else {
-    nodes_[sn.path] = Node{sn.data, sn.acl_index, sn.stat, 0};
+    load_parent_ = parent;
+    load_parent_path_ = parent_path;
   }
-  rehash(sn.path, nodes_[sn.path]);
-  track_owner(sn.path, sn.stat.ephemeral_owner);
+  auto [it, inserted] = nodes_.try_emplace(sn.path, Node{sn.data, sn.acl_index, sn.stat, 0});
+  if (!inserted) {
+    return make_error(ErrorKind::Corrupt, "node " + display_path(sn.path) + " appears twice");
+  }
+  if (parent != nullptr) ++parent->num_children;
+  rehash(it->first, it->second);
+  track_owner(it->first, sn.stat.ephemeral_owner);
   return Ok{};
 }
 

@@ -103,6 +103,9 @@ class DataTree {
   std::unordered_map<int64_t, std::set<std::string_view>> ephemerals_;
   TreeDigest digest_;
   Zxid last_processed_zxid_ = 0;
+  // The parent of the last node add_snapshot_node added.
+  Node* load_parent_ = nullptr;
+  std::string_view load_parent_path_;
   std::vector<std::shared_ptr<const Bytes>> storage_;
 };
 

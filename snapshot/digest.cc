@@ -1,6 +1,6 @@
 #include "snapshot/digest.h"
 
-#include <zlib.h>
+#include "snapshot/checksum.h"
 
 #include <string>
 
@@ -8,10 +8,6 @@ namespace zktool::snapshot {
 
 namespace {
 
-uint32_t crc_update(uint32_t crc, std::string_view bytes) {
-  return static_cast<uint32_t>(
-      crc32(crc, reinterpret_cast<const Bytef*>(bytes.data()), static_cast<uInt>(bytes.size())));
-}
 
 void put_be(unsigned char*& p, uint64_t v, int bytes) {
   for (int i = bytes - 1; i >= 0; --i) *p++ = static_cast<unsigned char>(v >> (8 * i));
@@ -63,9 +59,9 @@ TreeDigest node_digest(std::string_view path, const Blob& data, const Stat& stat
   std::string_view stat_bytes(reinterpret_cast<const char*>(fields), sizeof(fields));
 
   auto finish = [&](std::string_view path_bytes) {
-    uint32_t crc = crc_update(0, path_bytes);
-    if (data) crc = crc_update(crc, *data);
-    return static_cast<uint64_t>(crc_update(crc, stat_bytes));
+    uint32_t crc = crc32_update(kCrc32Initial, path_bytes);
+    if (data) crc = crc32_update(crc, *data);
+    return static_cast<uint64_t>(crc32_update(crc, stat_bytes));
   };
   TreeDigest d;
   d.utf8 = finish(path);

@@ -1,8 +1,9 @@
 #include "snapshot/snapshot_file.h"
 
+#include "snapshot/checksum.h"
+
 #include <fcntl.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <cerrno>
 #include <charconv>
@@ -18,18 +19,7 @@ constexpr int32_t kFormatVersion = 2;
 constexpr std::string_view kSealMarker{"\0\0\0\1/", 5};
 constexpr size_t kSealSize = 8 + kSealMarker.size();
 constexpr size_t kAclMinSize = 4 + 4 + 4;  // perms, scheme length, id length
-constexpr uint32_t kAdler32Initial = 1;
 
-uint32_t adler(uint32_t running, std::string_view bytes) {
-  // zlib takes uInt lengths; feed gigabyte-sized snapshots in pieces.
-  while (!bytes.empty()) {
-    size_t n = std::min<size_t>(bytes.size(), 1u << 30);
-    running = static_cast<uint32_t>(
-        adler32(running, reinterpret_cast<const Bytef*>(bytes.data()), static_cast<uInt>(n)));
-    bytes.remove_prefix(n);
-  }
-  return running;
-}
 
 Error corrupt(const std::string& name, const std::string& what) {
   return make_error(ErrorKind::Corrupt, name + ": " + what);
@@ -41,7 +31,7 @@ Error corrupt(const std::string& name, const std::string& what) {
 Status check_seal(JuteReader& in, std::string_view all, size_t& checked_until, uint32_t& running,
                   const std::string& name, const char* which) {
   size_t seal_at = all.size() - in.remaining();
-  running = adler(running, all.substr(checked_until, seal_at - checked_until));
+  running = adler32_update(running, all.substr(checked_until, seal_at - checked_until));
   checked_until = seal_at;
   uint64_t offset = in.offset();
   auto stored = static_cast<uint64_t>(in.read_long());
@@ -257,7 +247,7 @@ Result<std::string> serialize_snapshot(const SnapshotContents& contents,
   uint32_t running = kAdler32Initial;
   size_t sealed_until = 0;
   auto seal = [&] {
-    running = adler(running, std::string_view(out).substr(sealed_until));
+    running = adler32_update(running, std::string_view(out).substr(sealed_until));
     sealed_until = out.size();
     w.write_long(running);
     w.write_string("/");

@@ -1,10 +1,9 @@
 #include "snapshot/txn_log.h"
 
-#include <zlib.h>
-
 #include <algorithm>
 #include <cstring>
 
+#include "snapshot/checksum.h"
 #include "snapshot/snapshot_file.h"
 
 namespace zktool::snapshot {
@@ -17,7 +16,6 @@ constexpr size_t kLogHeaderSize = 4 + 4 + 8;
 constexpr uint8_t kEndOfRecord = 0x42;  // 'B'
 constexpr size_t kTxnDigestSize = 4 + 8;
 constexpr size_t kAclMinSize = 4 + 4 + 4;
-constexpr uLong kAdler32Initial = 1;
 
 Error corrupt(const std::string& name, const std::string& what) {
   return make_error(ErrorKind::Corrupt, name + ": " + what);
@@ -290,9 +288,7 @@ Result<TxnLogInfo> parse_txn_log(std::shared_ptr<const Bytes> bytes, const std::
       break;
     }
     std::string_view payload = rest.substr(12, static_cast<size_t>(length));
-    uint32_t computed = static_cast<uint32_t>(adler32(
-        kAdler32Initial, reinterpret_cast<const Bytef*>(payload.data()),
-        static_cast<uInt>(payload.size())));
+    uint32_t computed = adler32_update(kAdler32Initial, payload);
     if (checksum != computed) {
       return corrupt(name, "record at offset " + std::to_string(pos) +
                                ": checksum mismatch (stored " + std::to_string(checksum) +
