@@ -1,0 +1,95 @@
+#include "archive/read_stream.h"
+
+#include <fcntl.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace zktool::archive {
+
+namespace fs = std::filesystem;
+
+namespace {
+constexpr size_t kBlockSize = 1 << 20;
+}
+
+Result<ReadStream> ReadStream::open(const fs::path& path, uint64_t max_entries) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) {
+    return make_error(ErrorKind::Io,
+                      "cannot open archive " + path.string() + ": " + std::strerror(errno));
+  }
+  ReadStream stream(path, std::move(fd), max_entries);
+  struct archive* a = stream.archive_.get();
+  // Only what zk-tool and dcos-zk write: every other format and filter
+  // libarchive knows stays switched off.
+  archive_read_support_filter_zstd(a);
+  archive_read_support_filter_gzip(a);
+  archive_read_support_format_tar(a);
+  if (archive_read_open_fd(a, stream.fd_.get(), kBlockSize) != ARCHIVE_OK) {
+    return stream.libarchive_failure("cannot read");
+  }
+  return stream;
+}
+
+ReadStream::ReadStream(fs::path path, UniqueFd fd, uint64_t max_entries)
+    : path_(std::move(path)),
+      fd_(std::move(fd)),
+      archive_(archive_read_new()),
+      max_entries_(max_entries),
+      buffer_(kBlockSize) {}
+
+Result<archive_entry*> ReadStream::next() {
+  archive_entry* entry = nullptr;
+  const int r = archive_read_next_header(archive_.get(), &entry);
+  if (r == ARCHIVE_EOF) return static_cast<archive_entry*>(nullptr);
+  // ARCHIVE_WARN is a header read in full with a notice (e.g. about
+  // character sets); the checks on the entry itself decide.
+  if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
+    return libarchive_failure("cannot read entry #" + std::to_string(index_ + 1));
+  }
+  if (++index_ > max_entries_) {
+    return corrupt("has more than " + std::to_string(max_entries_) + " entries, the limit");
+  }
+  return entry;
+}
+
+Compression ReadStream::compression() const {
+  switch (archive_filter_code(archive_.get(), 0)) {
+    case ARCHIVE_FILTER_ZSTD:
+      return Compression::Zstd;
+    case ARCHIVE_FILTER_GZIP:
+      return Compression::Gzip;
+    default:
+      return Compression::None;
+  }
+}
+
+Status ReadStream::read_data(uint64_t size, const std::string& entry,
+                             const std::function<Status(const char*, size_t)>& sink) {
+  uint64_t done = 0;
+  while (true) {
+    const la_ssize_t got = archive_read_data(archive_.get(), buffer_.data(), buffer_.size());
+    if (got < 0) return libarchive_failure("entry " + entry);
+    if (got == 0) break;
+    done += static_cast<uint64_t>(got);
+    if (done > size) break;
+    if (Status s = sink(buffer_.data(), static_cast<size_t>(got)); !s) return s;
+  }
+  if (done != size) {
+    return corrupt("entry " + entry + ": holds " + std::to_string(done) + " bytes, its header " +
+                   std::to_string(size));
+  }
+  return Ok{};
+}
+
+Error ReadStream::corrupt(const std::string& what) const {
+  return make_error(ErrorKind::Corrupt, path_.string() + ": " + what);
+}
+
+Error ReadStream::libarchive_failure(const std::string& what) const {
+  const char* reason = archive_error_string(archive_.get());
+  return corrupt(what + ": " + (reason ? reason : "libarchive gave no reason"));
+}
+
+}  // namespace zktool::archive

@@ -1,0 +1,55 @@
+// Internal to the archive library: one forward pass over an archive's
+// entries through libarchive, counting them against a limit and turning
+// libarchive's failures into ErrorKind::Corrupt errors naming the archive.
+#pragma once
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "archive/compression.h"
+#include "archive/unique_fd.h"
+#include "common/result.h"
+
+namespace zktool::archive {
+
+class ReadStream {
+ public:
+  // Accepts tar (ustar, pax, GNU) compressed with zstd, gzip or nothing.
+  static Result<ReadStream> open(const std::filesystem::path& path, uint64_t max_entries);
+
+  // The next entry, or nullptr after the last. Valid until the next call.
+  Result<archive_entry*> next();
+  // 1-based number of the entry next() returned last.
+  uint64_t index() const { return index_; }
+  // Known once next() has returned an entry.
+  Compression compression() const;
+  // Streams the current entry's data, which must be exactly `size` bytes.
+  Status read_data(uint64_t size, const std::string& entry,
+                   const std::function<Status(const char*, size_t)>& sink);
+  // "<archive>: <what>", as ErrorKind::Corrupt.
+  Error corrupt(const std::string& what) const;
+
+ private:
+  struct Free {
+    void operator()(struct archive* a) const { archive_read_free(a); }
+  };
+
+  ReadStream(std::filesystem::path path, UniqueFd fd, uint64_t max_entries);
+  Error libarchive_failure(const std::string& what) const;
+
+  std::filesystem::path path_;
+  UniqueFd fd_;  // declared before archive_: libarchive is freed first
+  std::unique_ptr<struct archive, Free> archive_;
+  uint64_t max_entries_;
+  uint64_t index_ = 0;
+  std::vector<char> buffer_;
+};
+
+}  // namespace zktool::archive

@@ -1,0 +1,128 @@
+#include "test_support.h"
+
+#include <archive.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+
+#include "archive/sha256.h"
+
+namespace zktool::archive::testing {
+
+TempDir::TempDir() {
+  std::string pattern = (fs::temp_directory_path() / "zktool-archive-XXXXXX").string();
+  if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
+  path_ = pattern;
+}
+
+TempDir::~TempDir() {
+  std::error_code ignored;
+  fs::remove_all(path_, ignored);
+}
+
+void write_file(const fs::path& path, std::string_view content) {
+  fs::create_directories(path.parent_path());
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(content.data(), static_cast<std::streamsize>(content.size()));
+  if (!out) throw std::runtime_error("cannot write " + path.string());
+}
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path.string());
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::string random_bytes(size_t size, uint32_t seed) {
+  std::mt19937 engine(seed);
+  std::string bytes(size, '\0');
+  for (char& c : bytes) c = static_cast<char>(engine() & 0xff);
+  return bytes;
+}
+
+std::string sha256_hex(std::string_view data) {
+  Sha256 hash;
+  hash.update(data.data(), data.size());
+  return hash.finish_hex();
+}
+
+std::vector<std::string> tree(const fs::path& dir) {
+  std::vector<std::string> paths;
+  for (const auto& entry : fs::recursive_directory_iterator(dir)) {
+    paths.push_back(fs::relative(entry.path(), dir).string());
+  }
+  std::sort(paths.begin(), paths.end());
+  return paths;
+}
+
+CommandResult run(const std::string& command) {
+  CommandResult result;
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  if (!pipe) throw std::runtime_error("popen failed: " + command);
+  char buffer[4096];
+  size_t n;
+  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) result.output.append(buffer, n);
+  const int status = pclose(pipe);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+Manifest sample_manifest() {
+  Manifest m;
+  m.created = std::chrono::sys_days{std::chrono::year{2024} / 5 / 1} + std::chrono::hours{12} +
+              std::chrono::minutes{34} + std::chrono::seconds{56};
+  m.host = "master-1";
+  m.tool_version = "0.1.0";
+  m.mode = Mode::Hot;
+  m.source = {{"/var/lib/zookeeper/snapshot", "/var/lib/zookeeper/transactions"},
+              "dcos-exhibitor.service"};
+  m.summary = ZooKeeperSummary{0x100000002, 0x100000007, 12, 1, 2, -3141592653589793};
+  return m;
+}
+
+std::string manifest_json(const std::vector<std::pair<std::string, std::string>>& files) {
+  Manifest m = sample_manifest();
+  for (const auto& [path, content] : files) {
+    m.files.push_back({path, content.size(), sha256_hex(content)});
+  }
+  return to_json(m);
+}
+
+void write_raw_archive(const fs::path& path, const std::vector<RawEntry>& entries,
+                       Compression compression) {
+  struct archive* a = archive_write_new();
+  archive_write_set_format_pax_restricted(a);
+  if (compression == Compression::Gzip) archive_write_add_filter_gzip(a);
+  if (compression == Compression::Zstd) archive_write_add_filter_zstd(a);
+  if (archive_write_open_filename(a, path.c_str()) != ARCHIVE_OK) {
+    throw std::runtime_error("cannot create " + path.string());
+  }
+  for (const RawEntry& raw : entries) {
+    archive_entry* entry = archive_entry_new();
+    archive_entry_set_pathname(entry, raw.path.c_str());
+    archive_entry_set_filetype(entry, raw.type);
+    archive_entry_set_perm(entry, raw.type == AE_IFDIR ? 0755 : 0644);
+    if (!raw.symlink.empty()) archive_entry_set_symlink(entry, raw.symlink.c_str());
+    if (!raw.hardlink.empty()) archive_entry_set_hardlink(entry, raw.hardlink.c_str());
+    if (raw.type == AE_IFCHR || raw.type == AE_IFBLK) archive_entry_set_rdev(entry, makedev(1, 3));
+    archive_entry_set_size(entry, static_cast<la_int64_t>(raw.data.size()));
+    if (archive_write_header(a, entry) != ARCHIVE_OK) {
+      throw std::runtime_error(std::string("archive_write_header: ") + archive_error_string(a));
+    }
+    if (!raw.data.empty()) archive_write_data(a, raw.data.data(), raw.data.size());
+    archive_entry_free(entry);
+  }
+  archive_write_close(a);
+  archive_write_free(a);
+}
+
+}  // namespace zktool::archive::testing
