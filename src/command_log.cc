@@ -1,0 +1,240 @@
+// `zk-tool log <subcommand>`: a scheduler's Mesos replicated log. `log` only
+// dispatches: each subcommand is a Command of its own, listed in
+// make_log_subcommands() the way commands.cc lists the top-level commands.
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "command.h"
+#include "replicated_log/escape.h"
+#include "replicated_log/initialize.h"
+#include "replicated_log/replica_store.h"
+
+namespace zktool {
+
+namespace {
+
+namespace rlog = replicated_log;
+
+class LogInitializeCommand : public Command {
+ public:
+  const char* name() const override { return "initialize"; }
+  const char* summary() const override {
+    return "Make an EMPTY replica a blank VOTING one, like mesos-log initialize";
+  }
+
+  void setup(CLI::App& app) override {
+    app.add_option("--path", path_, "Replica directory (created if missing, not its parents)")
+        ->required();
+    app.footer(
+        "Writes only the metadata record (status VOTING, promised 0), synced, as Mesos does.\n"
+        "Refuses a replica that is not EMPTY or holds entries, and a directory holding other\n"
+        "files; a refusal changes nothing.");
+  }
+
+  Status run() override {
+    if (Status done = rlog::initialize(path_); !done) return done;
+    spdlog::info("initialized replica {} as VOTING", path_);
+    return Ok{};
+  }
+
+ private:
+  std::string path_;
+};
+
+std::string base64(std::string_view bytes) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  for (size_t i = 0; i < bytes.size(); i += 3) {
+    const size_t n = std::min<size_t>(3, bytes.size() - i);
+    uint32_t group = 0;
+    for (size_t j = 0; j < 3; ++j) {
+      group = (group << 8) | (j < n ? static_cast<uint8_t>(bytes[i + j]) : 0u);
+    }
+    for (size_t j = 0; j < 4; ++j) {
+      out.push_back(j <= n ? kAlphabet[(group >> (18 - 6 * j)) & 0x3f] : '=');
+    }
+  }
+  return out;
+}
+
+std::string type_name(const rlog::Action& action) {
+  return action.has_type() ? rlog::Action::Type_Name(action.type()) : "NONE";
+}
+
+std::string text_line(const rlog::Action& action) {
+  std::string line = std::to_string(action.position()) +
+                     (action.learned() ? " learned " : " unlearned ") + type_name(action);
+  if (action.has_type() && action.type() == rlog::Action::APPEND) {
+    const std::string& bytes = action.append().bytes();
+    line += " " + std::to_string(bytes.size()) + " \"" + rlog::escape_bytes(bytes) + "\"";
+  } else if (action.has_type() && action.type() == rlog::Action::TRUNCATE) {
+    line += " to " + std::to_string(action.truncate().to());
+  } else if (action.has_type() && action.type() == rlog::Action::NOP && action.nop().tombstone()) {
+    line += " tombstone";
+  }
+  return line + "\n";
+}
+
+std::string json_line(const rlog::Action& action) {
+  nlohmann::ordered_json json;
+  json["position"] = action.position();
+  json["learned"] = action.learned();
+  json["promised"] = action.promised();
+  if (action.has_performed()) json["performed"] = action.performed();
+  json["type"] = action.has_type() ? nlohmann::ordered_json(type_name(action)) : nullptr;
+  if (action.has_type() && action.type() == rlog::Action::APPEND) {
+    json["size"] = action.append().bytes().size();
+    json["bytes"] = base64(action.append().bytes());
+    if (action.append().has_cksum()) json["cksum"] = base64(action.append().cksum());
+  } else if (action.has_type() && action.type() == rlog::Action::TRUNCATE) {
+    json["to"] = action.truncate().to();
+  } else if (action.has_type() && action.type() == rlog::Action::NOP) {
+    json["tombstone"] = action.nop().tombstone();
+  }
+  return json.dump() + "\n";
+}
+
+// CLI11 reads "-1" into a uint64_t as 2^64 - 1; a position is never negative.
+CLI::Validator not_negative() {
+  return CLI::Validator(
+      [](const std::string& value) {
+        return value.starts_with('-') ? std::string("a position cannot be negative") : "";
+      },
+      "");
+}
+
+class LogReadCommand : public Command {
+ public:
+  const char* name() const override { return "read"; }
+  const char* summary() const override {
+    return "Print a replica's entries with their positions, like mesos-log read";
+  }
+
+  void setup(CLI::App& app) override {
+    app.add_option("--path", path_, "Replica directory (opened read-only: nothing is changed)")
+        ->required();
+    from_ = app.add_option("--from", from_value_, "First position (default: the log's beginning)")
+                ->check(not_negative());
+    to_ = app.add_option("--to", to_value_, "Last position, included (default: the log's end)")
+              ->check(not_negative());
+    app.add_flag("--json", json_, "One JSON object per line (JSON Lines) instead of text");
+    app.footer(
+        "Prints every action stored from --from to --to, one line each, in position order.\n"
+        "Readers of the log (Mesos, Aurora) see only the learned APPEND entries; the other\n"
+        "positions are printed too, marked, so that nothing stored is hidden.\n"
+        "\n"
+        "Text: <position> learned|unlearned <type> ..., where <type> is\n"
+        "  APPEND <size> \"<bytes>\"   bytes escaped as \\\\ \\\" \\n \\r \\t and \\xHH\n"
+        "  TRUNCATE to <position>    positions before it are gone\n"
+        "  NOP [tombstone]           a filler, or the mark of a truncated position\n"
+        "  NONE                      only a promise was made at this position\n"
+        "JSON: {position, learned, promised, performed (if set), type (APPEND, NOP, TRUNCATE\n"
+        "or null)}, plus size, bytes (base64) and cksum (base64, if set) for APPEND, to for\n"
+        "TRUNCATE, tombstone for NOP.");
+  }
+
+  Status run() override {
+    auto store = rlog::ReplicaStore::open_read_only(path_);
+    if (!store) return store.error();
+    auto state = store->recover();
+    if (!state) return state.error();
+    const uint64_t from = from_->count() > 0 ? from_value_ : state->begin;
+    const uint64_t to = to_->count() > 0 ? to_value_ : state->end;
+    if (Status range = check_range(from, to, *state); !range) return range;
+    spdlog::debug("reading replica {} (status {}) from {} to {}", path_,
+                  rlog::Metadata::Status_Name(state->metadata.status()), from, to);
+
+    Status read = store->for_each_action(from, to, [this](const rlog::Action& action) {
+      const std::string line = json_ ? json_line(action) : text_line(action);
+      std::fwrite(line.data(), 1, line.size(), stdout);
+      return Status(Ok{});
+    });
+    if (!read) return read;
+    if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
+      return make_error(ErrorKind::Io, "cannot write the entries of " + path_ + " to stdout");
+    }
+    return Ok{};
+  }
+
+ private:
+  // The ranges Mesos' Replica::read accepts.
+  Status check_range(uint64_t from, uint64_t to, const rlog::ReplicaState& state) const {
+    const std::string span =
+        " (replica " + path_ +
+        (state.actions == 0 ? " holds no entries)"
+                            : " holds positions " + std::to_string(state.begin) + " to " +
+                                  std::to_string(state.end) + ")");
+    if (to < from) {
+      return make_error(ErrorKind::Usage, "cannot read from " + std::to_string(from) + " to " +
+                                              std::to_string(to) + span);
+    }
+    if (from < state.begin) {
+      return make_error(ErrorKind::Usage, "positions before " + std::to_string(state.begin) +
+                                              " are truncated" + span);
+    }
+    if (to > state.end) {
+      return make_error(ErrorKind::Usage,
+                        "position " + std::to_string(to) + " is past the end" + span);
+    }
+    return Ok{};
+  }
+
+  std::string path_;
+  uint64_t from_value_ = 0;
+  uint64_t to_value_ = 0;
+  CLI::Option* from_ = nullptr;
+  CLI::Option* to_ = nullptr;
+  bool json_ = false;
+};
+
+std::vector<std::unique_ptr<Command>> make_log_subcommands() {
+  std::vector<std::unique_ptr<Command>> subcommands;
+  subcommands.push_back(std::make_unique<LogInitializeCommand>());
+  subcommands.push_back(std::make_unique<LogReadCommand>());
+  return subcommands;
+}
+
+class LogCommand : public Command {
+ public:
+  const char* name() const override { return "log"; }
+  const char* summary() const override {
+    return "A Mesos replicated log replica (Mesos master registry, Aurora)";
+  }
+
+  void setup(CLI::App& app) override {
+    app.require_subcommand(1);
+    for (auto& subcommand : subcommands_) {
+      CLI::App* sub = app.add_subcommand(subcommand->name(), subcommand->summary());
+      subcommand->setup(*sub);
+      parsed_by_.emplace_back(sub, subcommand.get());
+    }
+  }
+
+  Status run() override {
+    for (auto& [sub, subcommand] : parsed_by_) {
+      if (sub->parsed()) return subcommand->run();
+    }
+    return make_error(ErrorKind::Internal, "log: no subcommand was parsed");
+  }
+
+ private:
+  std::vector<std::unique_ptr<Command>> subcommands_ = make_log_subcommands();
+  std::vector<std::pair<CLI::App*, Command*>> parsed_by_;
+};
+
+}  // namespace
+
+std::unique_ptr<Command> make_log_command() { return std::make_unique<LogCommand>(); }
+
+}  // namespace zktool

@@ -1,0 +1,152 @@
+#include "test_support.h"
+
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <stdexcept>
+
+#include <leveldb/db.h>
+#include <leveldb/write_batch.h>
+
+namespace zktool::replicated_log::testing {
+
+namespace fs = std::filesystem;
+
+TempDir::TempDir() {
+  std::string pattern = (fs::temp_directory_path() / "zktool-rlog-XXXXXX").string();
+  if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+  path_ = pattern;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  fs::remove_all(path_, ec);
+}
+
+namespace {
+
+std::string read_file(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  std::ostringstream contents;
+  contents << in.rdbuf();
+  return contents.str();
+}
+
+std::unique_ptr<leveldb::DB> open_raw(const fs::path& dir, bool create) {
+  leveldb::Options options;
+  options.create_if_missing = create;
+  leveldb::DB* db = nullptr;
+  leveldb::Status status = leveldb::DB::Open(options, dir.string(), &db);
+  if (!status.ok()) throw std::runtime_error("raw open: " + status.ToString());
+  return std::unique_ptr<leveldb::DB>(db);
+}
+
+}  // namespace
+
+std::map<std::string, std::string> read_tree(const fs::path& dir) {
+  std::map<std::string, std::string> tree;
+  if (!fs::exists(dir)) return tree;
+  for (const auto& entry : fs::recursive_directory_iterator(dir)) {
+    std::string name = fs::relative(entry.path(), dir).string();
+    tree[name] = entry.is_regular_file() ? read_file(entry.path()) : "<dir>";
+  }
+  return tree;
+}
+
+std::vector<std::pair<std::string, std::string>> raw_entries(const fs::path& dir) {
+  auto db = open_raw(dir, false);
+  std::vector<std::pair<std::string, std::string>> entries;
+  std::unique_ptr<leveldb::Iterator> it(db->NewIterator(leveldb::ReadOptions()));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    entries.emplace_back(it->key().ToString(), it->value().ToString());
+  }
+  return entries;
+}
+
+void raw_put(const fs::path& dir, const std::vector<std::pair<std::string, std::string>>& entries) {
+  auto db = open_raw(dir, true);
+  leveldb::WriteBatch batch;
+  for (const auto& [key, value] : entries) batch.Put(key, value);
+  leveldb::WriteOptions options;
+  options.sync = true;
+  leveldb::Status status = db->Write(options, &batch);
+  if (!status.ok()) throw std::runtime_error("raw put: " + status.ToString());
+}
+
+Action append_action(uint64_t position, std::string bytes, bool learned) {
+  Action action;
+  action.set_position(position);
+  action.set_promised(1);
+  action.set_performed(1);
+  action.set_learned(learned);
+  action.set_type(Action::APPEND);
+  action.mutable_append()->set_bytes(std::move(bytes));
+  return action;
+}
+
+Action nop_action(uint64_t position, bool tombstone) {
+  Action action;
+  action.set_position(position);
+  action.set_promised(1);
+  action.set_performed(1);
+  action.set_learned(true);
+  action.set_type(Action::NOP);
+  if (tombstone) {
+    action.mutable_nop()->set_tombstone(true);
+  } else {
+    action.mutable_nop();
+  }
+  return action;
+}
+
+Action truncate_action(uint64_t position, uint64_t to, bool learned) {
+  Action action;
+  action.set_position(position);
+  action.set_promised(1);
+  action.set_performed(1);
+  action.set_learned(learned);
+  action.set_type(Action::TRUNCATE);
+  action.mutable_truncate()->set_to(to);
+  return action;
+}
+
+std::string record_bytes(const Action& action) {
+  Record record;
+  record.set_type(Record::ACTION);
+  *record.mutable_action() = action;
+  return record.SerializeAsString();
+}
+
+std::string shell_quote(const std::string& s) {
+  std::string quoted = "'";
+  for (char c : s) {
+    if (c == '\'') {
+      quoted += "'\\''";
+    } else {
+      quoted.push_back(c);
+    }
+  }
+  return quoted + "'";
+}
+
+CommandOutput run_command(const std::string& command) {
+  TempDir scratch;
+  const fs::path err_file = scratch.path() / "stderr";
+  const std::string full = command + " 2>" + shell_quote(err_file.string());
+  CommandOutput output;
+  FILE* pipe = ::popen(full.c_str(), "r");
+  if (pipe == nullptr) throw std::runtime_error("popen failed: " + command);
+  char buffer[4096];
+  size_t n;
+  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) output.out.append(buffer, n);
+  int status = ::pclose(pipe);
+  output.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  output.err = read_file(err_file);
+  return output;
+}
+
+}  // namespace zktool::replicated_log::testing

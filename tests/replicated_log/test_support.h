@@ -1,0 +1,53 @@
+// Helpers shared by the replicated-log tests: scratch directories, a
+// byte-exact picture of a directory, raw LevelDB access that bypasses the
+// store, and running a command line.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "replicated_log/replica_store.h"
+
+namespace zktool::replicated_log::testing {
+
+// A fresh directory under the system temp dir, removed with everything in it.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// Every file under `dir` (relative path -> contents); a missing dir is empty.
+std::map<std::string, std::string> read_tree(const std::filesystem::path& dir);
+
+// All keys and values of a LevelDB database, read with LevelDB itself.
+std::vector<std::pair<std::string, std::string>> raw_entries(const std::filesystem::path& dir);
+// Puts raw keys and values into a LevelDB database, creating it if needed.
+void raw_put(const std::filesystem::path& dir,
+             const std::vector<std::pair<std::string, std::string>>& entries);
+
+Action append_action(uint64_t position, std::string bytes, bool learned = true);
+Action nop_action(uint64_t position, bool tombstone = false);
+Action truncate_action(uint64_t position, uint64_t to, bool learned = true);
+std::string record_bytes(const Action& action);
+
+struct CommandOutput {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+// Runs `command` with /bin/sh, capturing stdout and stderr.
+CommandOutput run_command(const std::string& command);
+// `s` quoted for /bin/sh.
+std::string shell_quote(const std::string& s);
+
+}  // namespace zktool::replicated_log::testing
