@@ -1,0 +1,187 @@
+#include "support/ensemble.h"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <fstream>
+#include <system_error>
+
+#include "support/java_runtime.h"
+
+namespace zktool::testsupport {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr int kPortsPerNode = 3;
+// Below Linux's default ephemeral range (32768-60999), so outgoing
+// connections are never given one of our ports between probing and binding.
+constexpr int kFirstPort = 20000;
+constexpr int kLastPort = 32700;
+
+bool port_is_free(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bool free = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  ::close(fd);
+  return free;
+}
+
+Result<int> pick_base_port(int ports_needed) {
+  const int blocks = (kLastPort - kFirstPort) / ports_needed;
+  // Each call in a process moves on, so two ensembles in one test binary get
+  // different blocks even before the first one binds its ports.
+  static std::atomic<unsigned> calls{0};
+  int start = static_cast<int>((static_cast<unsigned>(::getpid()) * 7919u + calls++ * 104729u) %
+                               static_cast<unsigned>(blocks));
+  for (int i = 0; i < blocks; ++i) {
+    int base = kFirstPort + ((start + i) % blocks) * ports_needed;
+    bool all_free = true;
+    for (int p = base; p < base + ports_needed && all_free; ++p) all_free = port_is_free(p);
+    if (all_free) return base;
+  }
+  return make_error(ErrorKind::Io, "no block of " + std::to_string(ports_needed) +
+                                       " free ports on 127.0.0.1 between " +
+                                       std::to_string(kFirstPort) + " and " +
+                                       std::to_string(kLastPort));
+}
+
+Status write_text(const fs::path& path, const std::string& text) {
+  std::ofstream out(path, std::ios::trunc);
+  out << text;
+  out.close();
+  if (!out) return make_error(ErrorKind::Io, path.string() + ": cannot write");
+  return Ok{};
+}
+
+std::string zoo_cfg(const EnsembleLayout& layout, const NodeLayout& node) {
+  const auto& c = layout.config;
+  std::string cfg;
+  auto line = [&](const std::string& key, const std::string& value) {
+    cfg += key + "=" + value + "\n";
+  };
+  line("tickTime", std::to_string(c.tick_time_ms));
+  line("initLimit", std::to_string(c.init_limit_ticks));
+  line("syncLimit", std::to_string(c.sync_limit_ticks));
+  line("dataDir", node.data_dir.string());
+  if (c.separate_log_dir) line("dataLogDir", node.data_log_dir.string());
+  line("clientPortAddress", "127.0.0.1");
+  line("clientPort", std::to_string(node.client_port));
+  line("snapCount", std::to_string(c.snap_count));
+  line("preAllocSize", std::to_string(c.pre_alloc_size_kb));
+  line("autopurge.snapRetainCount", std::to_string(c.autopurge_snap_retain_count));
+  line("autopurge.purgeInterval", std::to_string(c.autopurge_purge_interval_hours));
+  line("4lw.commands.whitelist", "*");
+  line("admin.enableServer", "false");
+  // A single node without server lines runs standalone.
+  if (layout.nodes.size() > 1) {
+    for (const auto& peer : layout.nodes) {
+      line("server." + std::to_string(peer.id), "127.0.0.1:" + std::to_string(peer.peer_port) +
+                                                    ":" + std::to_string(peer.election_port));
+    }
+  }
+  return cfg;
+}
+
+}  // namespace
+
+std::string EnsembleLayout::connect_string() const {
+  std::string s;
+  for (const auto& node : nodes) {
+    if (!s.empty()) s += ",";
+    s += node.client_address();
+  }
+  return s;
+}
+
+Result<EnsembleLayout> plan_ensemble(EnsembleConfig config) {
+  if (config.nodes != 1 && config.nodes != 3) {
+    return make_error(ErrorKind::Usage,
+                      "an ensemble has 1 or 3 nodes, not " + std::to_string(config.nodes));
+  }
+  if (config.snapshot_compression != "" && config.snapshot_compression != "gz" &&
+      config.snapshot_compression != "snappy") {
+    return make_error(ErrorKind::Usage, "snapshot compression is gz or snappy, not \"" +
+                                            config.snapshot_compression + "\"");
+  }
+  if (config.base_dir.empty()) return make_error(ErrorKind::Usage, "ensemble base_dir is empty");
+  std::error_code ec;
+  config.base_dir = fs::absolute(config.base_dir, ec).lexically_normal();
+  if (ec) return make_error(ErrorKind::Io, config.base_dir.string() + ": " + ec.message());
+
+  const int ports_needed = config.nodes * kPortsPerNode;
+  if (config.base_port == 0) {
+    auto base = pick_base_port(ports_needed);
+    if (!base) return base.error();
+    config.base_port = *base;
+  } else if (config.base_port < 1024 || config.base_port + ports_needed > 65536) {
+    return make_error(ErrorKind::Usage,
+                      "base port " + std::to_string(config.base_port) + " is out of range");
+  }
+
+  EnsembleLayout layout;
+  layout.config = config;
+  for (int i = 0; i < config.nodes; ++i) {
+    NodeLayout node;
+    node.id = i + 1;
+    node.dir = config.base_dir / ("node" + std::to_string(node.id));
+    node.config_file = node.dir / "zoo.cfg";
+    node.data_dir = node.dir / "data";
+    node.data_log_dir = config.separate_log_dir ? node.dir / "datalog" : node.data_dir;
+    node.log_file = node.dir / "zookeeper.log";
+    node.client_port = config.base_port + i * kPortsPerNode;
+    node.peer_port = node.client_port + 1;
+    node.election_port = node.client_port + 2;
+    layout.nodes.push_back(node);
+  }
+  return layout;
+}
+
+Status write_ensemble_files(const EnsembleLayout& layout) {
+  for (const auto& node : layout.nodes) {
+    std::error_code ec;
+    for (const auto& dir : {node.data_dir, node.data_log_dir}) {
+      fs::create_directories(dir, ec);
+      if (ec) return make_error(ErrorKind::Io, dir.string() + ": " + ec.message());
+    }
+    if (auto st = write_text(node.config_file, zoo_cfg(layout, node)); !st) return st;
+    if (auto st = write_text(node.data_dir / "myid", std::to_string(node.id) + "\n"); !st) {
+      return st;
+    }
+  }
+  return Ok{};
+}
+
+std::vector<std::string> java_command(const EnsembleLayout& layout, size_t index) {
+  const auto& c = layout.config;
+  std::vector<std::string> argv{kJava};
+  for (auto& opt : jvm_locale_options()) argv.push_back(std::move(opt));
+  argv.push_back("-Dorg.slf4j.simpleLogger.showDateTime=true");
+  argv.push_back("-Dorg.slf4j.simpleLogger.dateTimeFormat=yyyy-MM-dd'T'HH:mm:ss.SSS");
+  argv.push_back(std::string("-Dzookeeper.extendedTypesEnabled=") +
+                 (c.extended_types_enabled ? "true" : "false"));
+  argv.push_back(std::string("-Dzookeeper.digest.enabled=") +
+                 (c.digest_enabled ? "true" : "false"));
+  if (!c.snapshot_compression.empty()) {
+    argv.push_back("-Dzookeeper.snapshot.compression.method=" + c.snapshot_compression);
+  }
+  if (c.container_check_interval_ms > 0) {
+    argv.push_back("-Dznode.container.checkIntervalMs=" +
+                   std::to_string(c.container_check_interval_ms));
+  }
+  if (c.jvm_heap_mb > 0) argv.push_back("-Xmx" + std::to_string(c.jvm_heap_mb) + "m");
+  argv.insert(argv.end(), c.extra_jvm_options.begin(), c.extra_jvm_options.end());
+  for (auto& part : zookeeper_class_path(kSlf4jSimpleJar)) argv.push_back(std::move(part));
+  argv.push_back("org.apache.zookeeper.server.quorum.QuorumPeerMain");
+  argv.push_back(layout.nodes.at(index).config_file.string());
+  return argv;
+}
+
+}  // namespace zktool::testsupport

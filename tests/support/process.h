@@ -1,0 +1,54 @@
+// Child processes for the test environment: servers that run in their own
+// session with their output appended to a log file, and tools whose stdout is
+// read line by line. argv[0] must be an absolute path (nothing is looked up
+// on PATH between fork and exec).
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+
+namespace zktool::testsupport {
+
+struct ServerSpawn {
+  std::vector<std::string> argv;
+  std::filesystem::path output_file;  // stdout and stderr are appended here
+  // Kill the server (SIGKILL) when the thread that spawned it exits, so a
+  // crashed test leaves nothing behind. Off for servers meant to outlive us.
+  bool die_with_parent = true;
+};
+
+// Starts a server in a new session (so its own process group) and returns its
+// pid once exec has succeeded.
+Result<pid_t> spawn_server(const ServerSpawn& spawn);
+
+// SIGTERM, then SIGKILL once `grace` has passed; returns when the process is
+// gone. Reaps our own children; polls processes started by an earlier run.
+Status terminate_process(pid_t pid, std::chrono::milliseconds grace);
+
+// True while `pid` runs with `arg` among its arguments: acting on a pid that a
+// previous run recorded is only safe once this rules out pid reuse.
+bool process_running_with_arg(pid_t pid, std::string_view arg);
+
+// For a child of ours that has exited: reaps it and says how it ended.
+std::optional<std::string> reap_if_exited(pid_t pid);
+
+struct ToolResult {
+  int exit_code = 0;  // 128 + signal number when killed by a signal
+  std::string stderr_text;
+};
+
+// Runs a tool to completion, handing each stdout line (without its newline)
+// to `on_line` as it arrives; stderr is collected whole.
+Result<ToolResult> run_tool(const std::vector<std::string>& argv,
+                            const std::function<void(std::string_view)>& on_line);
+
+}  // namespace zktool::testsupport
