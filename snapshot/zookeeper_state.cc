@@ -64,26 +64,33 @@ class DigestChecker {
       // Until the tree reaches the snapshot digest's zxid it is fuzzy, and
       // ZooKeeper compares nothing.
       if (zxid == pending_.zxid) {
-        compare(zxid, tree, pending_.digest);
+        report_.utf8.snapshot_matched = tree.value(DigestCharset::Utf8) == pending_.digest;
+        report_.ascii.snapshot_matched = tree.value(DigestCharset::Ascii) == pending_.digest;
+        bool matched = report_.utf8.snapshot_matched || report_.ascii.snapshot_matched;
+        report_.snapshot = matched ? DigestReport::SnapshotDigest::Matched
+                                   : DigestReport::SnapshotDigest::Mismatched;
+        report_.snapshot_digest_zxid = zxid;
         fuzzy_ = false;
       }
       return;
     }
-    if (recorded && recorded->version == kDigestVersion) compare(zxid, tree, recorded->tree_digest);
+    if (!recorded || recorded->version != kDigestVersion) return;
+    ++report_.txn_digests;
+    count(report_.utf8, zxid, tree.value(DigestCharset::Utf8) == recorded->tree_digest);
+    count(report_.ascii, zxid, tree.value(DigestCharset::Ascii) == recorded->tree_digest);
   }
 
   void finish() {
-    if (fuzzy_) report_.unreached_snapshot_digest = pending_.zxid;
+    if (!fuzzy_) return;
+    report_.snapshot = DigestReport::SnapshotDigest::Unreached;
+    report_.snapshot_digest_zxid = pending_.zxid;
   }
 
  private:
-  void compare(Zxid zxid, const TreeDigest& tree, int64_t recorded) {
-    ++report_.recorded;
-    bool utf8 = static_cast<int64_t>(tree.utf8) == recorded;
-    bool ascii = static_cast<int64_t>(tree.ascii) == recorded;
-    if (!utf8) ++report_.utf8_mismatches;
-    if (!ascii) ++report_.ascii_mismatches;
-    if (!utf8 && !ascii && !report_.first_mismatch) report_.first_mismatch = zxid;
+  static void count(DigestReport::Charset& c, Zxid zxid, bool matched) {
+    if (matched) return;
+    ++c.txn_mismatches;
+    if (!c.first_txn_mismatch) c.first_txn_mismatch = zxid;
   }
 
   DigestReport& report_;
@@ -94,16 +101,32 @@ class DigestChecker {
 
 }  // namespace
 
+const DigestReport::Charset& DigestReport::best() const {
+  if (proves(utf8)) return utf8;
+  if (proves(ascii)) return ascii;
+  return utf8.txn_mismatches <= ascii.txn_mismatches ? utf8 : ascii;
+}
+
 std::optional<bool> DigestReport::verified() const {
-  if (unreached_snapshot_digest) return false;
-  if (recorded == 0) return std::nullopt;
-  return utf8_mismatches == 0 || ascii_mismatches == 0;
+  if (snapshot == SnapshotDigest::Unreached) return false;
+  if (snapshot == SnapshotDigest::None && txn_digests == 0) return std::nullopt;
+  return proves(utf8) || proves(ascii);
 }
 
 const char* DigestReport::charset() const {
-  if (utf8_mismatches == 0 && ascii_mismatches == 0) return "either";
-  return utf8_mismatches == 0 ? "utf-8" : "us-ascii";
+  if (proves(utf8) && proves(ascii) && utf8.snapshot_matched == ascii.snapshot_matched) {
+    return "either";
+  }
+  return &best() == &utf8 ? "utf-8" : "us-ascii";
 }
+
+DigestCharset DigestReport::server_charset() const {
+  return &best() == &utf8 ? DigestCharset::Utf8 : DigestCharset::Ascii;
+}
+
+uint64_t DigestReport::mismatches() const { return best().txn_mismatches; }
+
+std::optional<Zxid> DigestReport::first_mismatch() const { return best().first_txn_mismatch; }
 
 Result<ZkState> load_state(const DataDirs& dirs, const LoadOptions& options) {
   auto listing = list_data_dirs(dirs);
@@ -177,11 +200,16 @@ Result<ZkState> load_state(const DataDirs& dirs, const LoadOptions& options) {
   }
   checker.finish();
   state.last_zxid = last;
-  if (state.digest.unreached_snapshot_digest) {
-    state.warnings.push_back("the snapshot's digest is for " +
-                             zxid_hex(*state.digest.unreached_snapshot_digest) +
+  const DigestReport& digest = state.digest;
+  if (digest.snapshot == DigestReport::SnapshotDigest::Unreached) {
+    state.warnings.push_back("the snapshot's digest is for " + zxid_hex(digest.snapshot_digest_zxid) +
                              " but the logs end at " + zxid_hex(last) +
                              ": transactions the snapshot depends on are missing");
+  } else if (digest.snapshot == DigestReport::SnapshotDigest::Mismatched) {
+    state.warnings.push_back(
+        "the snapshot's digest at " + zxid_hex(digest.snapshot_digest_zxid) +
+        " differs from the replayed tree (a transaction raced ZooKeeper's fuzzy snapshot); " +
+        std::to_string(digest.txn_digests) + " later transaction digests decide");
   }
   return state;
 }

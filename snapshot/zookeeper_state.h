@@ -23,25 +23,43 @@ struct SkippedSnapshot {
   std::string reason;
 };
 
-// How the replayed tree compared with the digests ZooKeeper recorded.
+// How the replayed tree compared with the digests ZooKeeper recorded, under
+// each charset a server may hash paths with (digest.h).
+//
+// The snapshot's digest is weaker evidence than the transactions': ZooKeeper
+// reads it after serializing the tree while transactions keep applying, so a
+// transaction in flight at that moment may already be in the snapshot and the
+// digest then disagrees with the exact tree at its zxid (ZooKeeper itself logs
+// a mismatch when it loads such a snapshot). Once the next transactions'
+// digests match, the replayed tree is proven all the same.
 struct DigestReport {
-  uint64_t recorded = 0;         // digests compared (snapshot + transactions)
-  uint64_t utf8_mismatches = 0;  // mismatches hashing paths as UTF-8
-  uint64_t ascii_mismatches = 0; // mismatches hashing paths as US-ASCII
-  std::optional<Zxid> first_mismatch;
-  // The snapshot's digest is for a zxid the logs never reached: the fuzzy
-  // snapshot cannot be made exact.
-  std::optional<Zxid> unreached_snapshot_digest;
+  enum class SnapshotDigest { None, Matched, Mismatched, Unreached };
+  struct Charset {
+    uint64_t txn_mismatches = 0;
+    std::optional<Zxid> first_txn_mismatch;
+    bool snapshot_matched = false;
+  };
+  Charset utf8, ascii;
+  uint64_t txn_digests = 0;  // transaction digests compared
+  SnapshotDigest snapshot = SnapshotDigest::None;
+  Zxid snapshot_digest_zxid = 0;  // when snapshot != None
 
-  // true: every recorded digest matched (under one charset); false: some did
-  // not, or the snapshot's could not be reached; nullopt: none was recorded.
+  // true: proven (see above); false: a transaction digest differs, or the
+  // snapshot's cannot be reached or confirmed; nullopt: none was recorded.
   std::optional<bool> verified() const;
   // "utf-8", "us-ascii", or "either" when no path tells them apart.
   const char* charset() const;
   // The charset to hash with when writing a digest this server would accept.
-  DigestCharset server_charset() const {
-    return utf8_mismatches <= ascii_mismatches ? DigestCharset::Utf8 : DigestCharset::Ascii;
+  DigestCharset server_charset() const;
+  // Transaction digest mismatches under the server's charset, and the first.
+  uint64_t mismatches() const;
+  std::optional<Zxid> first_mismatch() const;
+
+ private:
+  bool proves(const Charset& c) const {
+    return c.txn_mismatches == 0 && (c.snapshot_matched || txn_digests > 0);
   }
+  const Charset& best() const;
 };
 
 struct LogUsed {

@@ -37,12 +37,26 @@ uint64_t size_of_file(const fs::path& p) {
   return ec ? 0 : size;
 }
 
+const char* snapshot_digest_name(zs::DigestReport::SnapshotDigest s) {
+  switch (s) {
+    case zs::DigestReport::SnapshotDigest::None: return "none";
+    case zs::DigestReport::SnapshotDigest::Matched: return "matched";
+    case zs::DigestReport::SnapshotDigest::Mismatched: return "mismatched";
+    case zs::DigestReport::SnapshotDigest::Unreached: return "unreached";
+  }
+  return "unknown";
+}
+
 json digest_json(const zs::DigestReport& d) {
-  json j = {{"recorded", d.recorded}, {"charset", d.charset()}};
-  j["mismatches"] = std::min(d.utf8_mismatches, d.ascii_mismatches);
-  j["first_mismatch"] = d.first_mismatch ? json(zs::zxid_hex(*d.first_mismatch)) : json(nullptr);
-  j["unreached_snapshot_digest"] =
-      d.unreached_snapshot_digest ? json(zs::zxid_hex(*d.unreached_snapshot_digest)) : json(nullptr);
+  auto first = d.first_mismatch();
+  json j = {{"transaction_digests", d.txn_digests},
+            {"mismatches", d.mismatches()},
+            {"first_mismatch", first ? json(zs::zxid_hex(*first)) : json(nullptr)},
+            {"snapshot_digest", snapshot_digest_name(d.snapshot)},
+            {"charset", d.charset()}};
+  if (d.snapshot != zs::DigestReport::SnapshotDigest::None) {
+    j["snapshot_digest_zxid"] = zs::zxid_hex(d.snapshot_digest_zxid);
+  }
   return j;
 }
 
@@ -116,19 +130,27 @@ json state_json(const zs::ZkState& state, bool with_nodes) {
 }
 
 std::string digest_summary(const zs::DigestReport& d) {
+  using Snapshot = zs::DigestReport::SnapshotDigest;
   auto verified = d.verified();
   if (!verified) return "not recorded by ZooKeeper (nothing to compare)";
-  if (d.unreached_snapshot_digest) {
-    return "NOT verified: the snapshot's digest at " + zs::zxid_hex(*d.unreached_snapshot_digest) +
+  if (d.snapshot == Snapshot::Unreached) {
+    return "NOT verified: the snapshot's digest at " + zs::zxid_hex(d.snapshot_digest_zxid) +
            " is beyond the logs";
   }
   if (!*verified) {
-    return "MISMATCH: first at " + zs::zxid_hex(*d.first_mismatch) + " (" +
-           std::to_string(std::min(d.utf8_mismatches, d.ascii_mismatches)) + " of " +
-           std::to_string(d.recorded) + " recorded digests differ)";
+    if (d.mismatches() == 0) {
+      return "NOT verified: the snapshot's digest at " + zs::zxid_hex(d.snapshot_digest_zxid) +
+             " differs and no later transaction digest confirms the tree";
+    }
+    return "MISMATCH: first at " + zs::zxid_hex(*d.first_mismatch()) + " (" +
+           std::to_string(d.mismatches()) + " of " + std::to_string(d.txn_digests) +
+           " transaction digests differ)";
   }
-  return "verified (" + std::to_string(d.recorded) + " recorded digests match; paths hashed as " +
-         d.charset() + ")";
+  std::string snapshot = d.snapshot == Snapshot::Matched      ? "snapshot digest and "
+                         : d.snapshot == Snapshot::Mismatched ? "snapshot digest raced, "
+                                                              : "";
+  return "verified (" + snapshot + std::to_string(d.txn_digests) +
+         " transaction digests match; paths hashed as " + d.charset() + ")";
 }
 
 void print_text(const zs::ZkState& state, bool with_nodes) {

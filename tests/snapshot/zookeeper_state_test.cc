@@ -71,9 +71,76 @@ TEST(ZookeeperState, ProvesTheTreeAgainstZooKeepersDigests) {
   auto state = load(dir);
   ASSERT_TRUE(state) << state.error().message;
   EXPECT_EQ(state->snapshot.filename(), "snapshot.d1.snappy");
-  EXPECT_GT(state->digest.recorded, 10u);
+  EXPECT_GT(state->digest.txn_digests, 10u);
   EXPECT_EQ(state->digest.verified(), true);
   EXPECT_STREQ(state->digest.charset(), "utf-8");  // the fixture has non-ASCII paths
+}
+
+// Rewrites snapshot.4c with its recorded digest altered (and, optionally, the
+// digest's zxid moved to the snapshot's own), as a racing transaction leaves it.
+void alter_snapshot_digest(const ScratchDir& dir, bool at_snapshot_zxid) {
+  std::vector<SnapshotNode> nodes;
+  auto info = read_snapshot(dir.data() / "snapshot.4c",
+                            [&](const SnapshotNode& n) { nodes.push_back(n); });
+  ASSERT_TRUE(info);
+  ASSERT_TRUE(info->digest);
+  ZxidDigest digest = *info->digest;
+  digest.digest += 1;
+  if (at_snapshot_zxid) digest.zxid = 0x4c;
+  auto bytes = serialize_snapshot(SnapshotContents{info->sessions, info->acls, nodes, digest},
+                                  SnapshotCompression::None);
+  ASSERT_TRUE(bytes);
+  write_file(dir.data() / "snapshot.4c", *bytes);
+}
+
+TEST(ZookeeperState, ARacedSnapshotDigestIsSettledByTheTransactionDigests) {
+  ScratchDir dir;
+  dir.copy_zk38();
+  remove_snapshots_newer_than(dir, 0x4c);
+  alter_snapshot_digest(dir, false);
+  auto state = load(dir);
+  ASSERT_TRUE(state) << state.error().message;
+  EXPECT_EQ(state->digest.snapshot, DigestReport::SnapshotDigest::Mismatched);
+  EXPECT_GT(state->digest.txn_digests, 0u);
+  EXPECT_EQ(state->digest.verified(), true);
+  ASSERT_EQ(state->warnings.size(), 1u);
+  EXPECT_NE(state->warnings[0].find("raced"), std::string::npos);
+}
+
+TEST(ZookeeperState, AMismatchedSnapshotDigestWithNothingAfterItIsNotProof) {
+  ScratchDir dir;
+  dir.copy_zk38();
+  remove_snapshots_newer_than(dir, 0x4c);
+  alter_snapshot_digest(dir, true);
+  LoadOptions options;
+  options.up_to_zxid = 0x4c;  // no transaction digest after the snapshot's
+  auto state = load_state(DataDirs{dir.data(), dir.logs()}, options);
+  ASSERT_TRUE(state) << state.error().message;
+  EXPECT_EQ(state->digest.snapshot, DigestReport::SnapshotDigest::Mismatched);
+  EXPECT_EQ(state->digest.verified(), false);
+}
+
+TEST(ZookeeperState, ATransactionDigestMismatchIsReportedAtItsZxid) {
+  ScratchDir dir;
+  dir.copy_zk38();
+  remove_snapshots_newer_than(dir, 0x4c);
+  // Replay from a snapshot whose tree lacks a node: every digest after differs.
+  std::vector<SnapshotNode> nodes;
+  auto info = read_snapshot(dir.data() / "snapshot.4c",
+                            [&](const SnapshotNode& n) {
+                              if (n.path != "/a/n2") nodes.push_back(n);
+                            });
+  ASSERT_TRUE(info);
+  auto bytes = serialize_snapshot(SnapshotContents{info->sessions, info->acls, nodes, std::nullopt},
+                                  SnapshotCompression::None);
+  ASSERT_TRUE(bytes);
+  write_file(dir.data() / "snapshot.4c", *bytes);
+  auto state = load(dir);
+  ASSERT_TRUE(state) << state.error().message;
+  EXPECT_EQ(state->digest.verified(), false);
+  ASSERT_TRUE(state->digest.first_mismatch());
+  EXPECT_EQ(*state->digest.first_mismatch(), 0x4d);
+  EXPECT_EQ(state->digest.mismatches(), state->digest.txn_digests);
 }
 
 TEST(ZookeeperState, ReplayFromAnOlderSnapshotGivesTheIdenticalTree) {
