@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -39,7 +40,7 @@ Result<std::shared_ptr<const Bytes>> Bytes::map_file(const std::filesystem::path
     bytes->mapping_size_ = size;
     bytes->view_ = std::string_view(static_cast<const char*>(p), size);
   }
-  ::close(fd);
+  bytes->fd_ = fd;
   return std::shared_ptr<const Bytes>(std::move(bytes));
 }
 
@@ -52,6 +53,45 @@ std::shared_ptr<const Bytes> Bytes::own(std::string contents) {
 
 Bytes::~Bytes() {
   if (mapping_ != nullptr) ::munmap(mapping_, mapping_size_);
+  if (fd_ >= 0) ::close(fd_);
+}
+
+namespace {
+
+std::optional<size_t> first_non_zero_in(std::string_view bytes, size_t base) {
+  // memcmp against a zero block is vectorised; a byte loop is not.
+  static const char zeros[4096] = {};
+  for (size_t pos = 0; pos < bytes.size(); pos += sizeof(zeros)) {
+    size_t n = std::min(sizeof(zeros), bytes.size() - pos);
+    if (std::memcmp(bytes.data() + pos, zeros, n) == 0) continue;
+    for (size_t i = pos; i < pos + n; ++i) {
+      if (bytes[i] != 0) return base + i;
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<size_t> Bytes::first_non_zero(size_t from) const {
+  if (fd_ < 0) return first_non_zero_in(view_.substr(std::min(from, view_.size())), from);
+  size_t pos = from;
+  while (pos < view_.size()) {
+    off_t data = ::lseek(fd_, static_cast<off_t>(pos), SEEK_DATA);
+    if (data < 0) {
+      // ENXIO: only a hole remains. Anything else: the file system cannot
+      // say, so read the rest.
+      if (errno == ENXIO) return std::nullopt;
+      return first_non_zero_in(view_.substr(pos), pos);
+    }
+    off_t hole = ::lseek(fd_, data, SEEK_HOLE);
+    auto end = hole < 0 ? view_.size() : std::min(view_.size(), static_cast<size_t>(hole));
+    auto begin = static_cast<size_t>(data);
+    if (begin >= view_.size()) return std::nullopt;
+    if (auto hit = first_non_zero_in(view_.substr(begin, end - begin), begin)) return hit;
+    pos = end;
+  }
+  return std::nullopt;
 }
 
 }  // namespace zktool::snapshot

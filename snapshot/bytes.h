@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -25,9 +26,16 @@ class Bytes {
 
   std::string_view view() const { return view_; }
 
+  // The offset of the first non-zero byte at or after `from`, or nullopt when
+  // every byte from there on is zero. For a mapped file only the regions that
+  // hold data are read: the holes of a sparse file (ZooKeeper's preallocated
+  // log tails) are zero by definition and are never faulted in.
+  std::optional<size_t> first_non_zero(size_t from) const;
+
  private:
   Bytes() = default;
   std::string owned_;
+  int fd_ = -1;  // kept open for SEEK_DATA on mapped files
   void* mapping_ = nullptr;
   size_t mapping_size_ = 0;
   std::string_view view_;

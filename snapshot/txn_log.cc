@@ -1,7 +1,6 @@
 #include "snapshot/txn_log.h"
 
 #include <algorithm>
-#include <cstring>
 
 #include "snapshot/checksum.h"
 #include "snapshot/snapshot_file.h"
@@ -21,17 +20,6 @@ Error corrupt(const std::string& name, const std::string& what) {
   return make_error(ErrorKind::Corrupt, name + ": " + what);
 }
 
-bool all_zero(std::string_view bytes) {
-  // memcmp against a zero block is vectorised; a byte loop over a 64 MiB
-  // preallocated tail would not be.
-  static const char zeros[4096] = {};
-  while (!bytes.empty()) {
-    size_t n = std::min(bytes.size(), sizeof(zeros));
-    if (std::memcmp(bytes.data(), zeros, n) != 0) return false;
-    bytes.remove_prefix(n);
-  }
-  return true;
-}
 
 AclList read_acls(JuteReader& in) {
   AclList acls;
@@ -263,7 +251,7 @@ Result<TxnLogInfo> parse_txn_log(std::shared_ptr<const Bytes> bytes, const std::
     }
     // checksum (8), length (4), payload, terminator (1)
     if (rest.size() < 12) {
-      info.end = all_zero(rest) ? LogEnd::Preallocated : LogEnd::TornTail;
+      info.end = bytes->first_non_zero(pos) ? LogEnd::TornTail : LogEnd::Preallocated;
       zeros_from = all.size();
       break;
     }
@@ -300,14 +288,10 @@ Result<TxnLogInfo> parse_txn_log(std::shared_ptr<const Bytes> bytes, const std::
     pos += record_size;
   }
   info.end_offset = pos;
-  std::string_view after = all.substr(zeros_from);
-  if (!all_zero(after)) {
-    auto first = zeros_from + static_cast<size_t>(std::find_if(after.begin(), after.end(),
-                                                               [](char c) { return c != 0; }) -
-                                                  after.begin());
+  if (auto first = bytes->first_non_zero(zeros_from)) {
     return corrupt(name, std::string("the log ends (") + log_end_name(info.end) + ") at offset " +
                              std::to_string(pos) + " but non-zero data follows at offset " +
-                             std::to_string(first));
+                             std::to_string(*first));
   }
   return info;
 }

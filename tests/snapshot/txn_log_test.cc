@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include <fstream>
 #include <set>
 
 #include "fixtures.h"
@@ -73,6 +74,38 @@ TEST(TxnLog, PreallocatedZerosEndTheLog) {
   auto short_pad = parse(bytes + std::string(5, '\0'));
   ASSERT_TRUE(short_pad);
   EXPECT_EQ(short_pad->end, LogEnd::Preallocated);
+}
+
+// A log as ZooKeeper leaves it: records, then a 64 MiB sparse preallocation
+// whose last byte was written (FilePadding writes one zero byte at the end).
+std::filesystem::path write_preallocated(const testing::ScratchDir& dir, const std::string& records,
+                                         char last_byte) {
+  auto path = dir.path() / "log.28";
+  testing::write_file(path, records);
+  std::filesystem::resize_file(path, 64 << 20);
+  std::fstream f(path, std::ios::binary | std::ios::in | std::ios::out);
+  f.seekp((64 << 20) - 1);
+  f.put(last_byte);
+  return path;
+}
+
+TEST(TxnLog, ASparsePreallocatedTailEndsTheLog) {
+  testing::ScratchDir dir;
+  std::string bytes = read_file(zk38_logs() / "log.28");
+  auto log = read_txn_log(write_preallocated(dir, bytes, '\0'));
+  ASSERT_TRUE(log) << log.error().message;
+  EXPECT_EQ(log->end, LogEnd::Preallocated);
+  EXPECT_EQ(log->end_offset, bytes.size());
+}
+
+TEST(TxnLog, DataHiddenPastAHoleIsFound) {
+  testing::ScratchDir dir;
+  std::string bytes = read_file(zk38_logs() / "log.28");
+  auto log = read_txn_log(write_preallocated(dir, bytes, 'X'));
+  ASSERT_FALSE(log);
+  EXPECT_NE(log.error().message.find("offset " + std::to_string((64 << 20) - 1)),
+            std::string::npos)
+      << log.error().message;
 }
 
 TEST(TxnLog, ARecordCutShortAtTheEndIsATornTail) {
