@@ -13,11 +13,13 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <set>
 #include <thread>
 
 #include <nlohmann/json.hpp>
 
 #include "snapshot/snapshot_file.h"
+#include "snapshot/txn_log.h"
 #include "snapshot/zookeeper_state.h"
 #include "support/ensemble.h"
 #include "support/local_ensemble.h"
@@ -146,6 +148,7 @@ class Conformance : public ::testing::Test {
     config.nodes = 3;
     config.snap_count = 400;  // several snapshots, several logs
     config.extended_types_enabled = true;
+    config.container_check_interval_ms = 500;  // the leader reaps (deleteContainer) soon
     auto ensemble = ts::LocalEnsemble::start(config, ts::LocalEnsemble::Lifetime::kTiedToCaller);
     ASSERT_TRUE(ensemble) << ensemble.error().message;
     ensemble_ = ensemble->release();
@@ -154,6 +157,18 @@ class Conformance : public ::testing::Test {
     client_ = client->release();
     auto data = ts::write_varied_data(*client_);
     ASSERT_TRUE(data) << data.error().message;
+    // Wait for the emptied container to be reaped, so the logs hold a deleteContainer.
+    auto reaped_by = std::chrono::steady_clock::now() + 30s;
+    for (const std::string& path : data->reapable) {
+      if (path.find("container") == std::string::npos) continue;
+      while (true) {
+        auto exists = client_->exists(path);
+        ASSERT_TRUE(exists);
+        if (!*exists) break;
+        ASSERT_LT(std::chrono::steady_clock::now(), reaped_by) << path << " was never reaped";
+        std::this_thread::sleep_for(100ms);
+      }
+    }
     ASSERT_TRUE(client_->sync());
     auto tree = client_->snapshot_tree();
     ASSERT_TRUE(tree) << tree.error().message;
@@ -244,6 +259,37 @@ TEST_F(Conformance, EachReplayedDataDirectoryIsProvenAndEqualsTheLiveTree) {
     auto diff = ts::diff_trees(*live_tree_, client_view(state->tree));
     EXPECT_TRUE(diff.empty()) << join(diff);
   }
+}
+
+TEST_F(Conformance, TheLogsHoldEveryKindOfTransactionTheDataSetMakes) {
+  const ts::NodeLayout& node = ensemble_->node(0);
+  std::set<int32_t> types;
+  bool close_with_paths = false;
+  auto note = [&](int32_t type, const zs::TxnBody& body) {
+    types.insert(type);
+    if (type == zs::kOpCloseSession) {
+      const auto& paths = std::get<zs::CloseSessionTxn>(body).paths_to_delete;
+      close_with_paths = close_with_paths || (paths && !paths->empty());
+    }
+  };
+  for (const auto& e : fs::directory_iterator(node.data_log_dir / "version-2")) {
+    auto log = zs::read_txn_log(e.path());
+    ASSERT_TRUE(log) << log.error().message;
+    for (const zs::TxnRecord& r : log->records) {
+      note(r.txn.header.type, r.txn.body);
+      if (r.txn.header.type == zs::kOpMulti) {
+        for (const zs::SubTxn& sub : std::get<zs::MultiTxn>(r.txn.body).txns) {
+          note(sub.type, sub.body);
+        }
+      }
+    }
+  }
+  for (int32_t t : {zs::kOpCreate, zs::kOpDelete, zs::kOpSetData, zs::kOpSetAcl, zs::kOpCheck,
+                    zs::kOpMulti, zs::kOpCreate2, zs::kOpCreateContainer, zs::kOpDeleteContainer,
+                    zs::kOpCreateTtl, zs::kOpCreateSession, zs::kOpCloseSession, zs::kOpError}) {
+    EXPECT_TRUE(types.contains(t)) << zs::op_name(t) << " never appeared";
+  }
+  EXPECT_TRUE(close_with_paths) << "no closeSession carried the paths it deleted";
 }
 
 TEST_F(Conformance, ZooKeeperServesASnapshotZkToolWrote) {
