@@ -12,8 +12,8 @@
 #include <set>
 #include <thread>
 
+#include "health/four_letter.h"
 #include "support/ensemble.h"
-#include "support/four_letter.h"
 #include "support/local_ensemble.h"
 #include "support/populate.h"
 #include "support/process.h"
@@ -130,14 +130,14 @@ TEST_F(EnsembleTest, ThreeNodesElectOneLeaderAndAnswerFourLetterWords) {
   int leaders = 0, followers = 0;
   for (size_t i = 0; i < ensemble_->size(); ++i) {
     const auto& node = ensemble_->node(i);
-    auto ruok = four_letter_word("127.0.0.1", node.client_port, "ruok", 2s);
+    auto ruok = health::four_letter_word("127.0.0.1", node.client_port, "ruok", 2s);
     ASSERT_TRUE(ruok) << ruok.error().message;
     EXPECT_EQ(*ruok, "imok");
     auto info = ensemble_->srvr(i);
     ASSERT_TRUE(info) << info.error().message;
     ASSERT_TRUE(info->serving);
-    leaders += info->mode == "leader";
-    followers += info->mode == "follower";
+    leaders += info->mode == health::ServerMode::kLeader;
+    followers += info->mode == health::ServerMode::kFollower;
     // "/", /zookeeper, /zookeeper/config, /zookeeper/quota, and the root twice.
     EXPECT_EQ(info->node_count, 5);
 
@@ -264,7 +264,7 @@ TEST_F(EnsembleTest, StoppedFollowerRejoinsAndCatchesUp) {
   ASSERT_TRUE(ensemble_->stop_node(follower));
   EXPECT_FALSE(ensemble_->running(follower));
   EXPECT_FALSE(process_running_with_arg(old_pid, node.config_file.string()));
-  EXPECT_FALSE(four_letter_word("127.0.0.1", node.client_port, "ruok", 1s));
+  EXPECT_FALSE(health::four_letter_word("127.0.0.1", node.client_port, "ruok", 1s));
   // Two of three still make a quorum.
   auto st = ensemble_->wait_healthy(30s);
   ASSERT_TRUE(st) << st.error().message;
@@ -281,7 +281,7 @@ TEST_F(EnsembleTest, StoppedFollowerRejoinsAndCatchesUp) {
   ASSERT_TRUE(st) << st.error().message;
   auto info = ensemble_->srvr(follower);
   ASSERT_TRUE(info) << info.error().message;
-  EXPECT_EQ(info->mode, "follower");
+  EXPECT_EQ(info->mode, health::ServerMode::kFollower);
 
   auto direct = connect(node.client_address());
   ASSERT_TRUE(direct);
@@ -371,7 +371,7 @@ TEST_P(CompressedSnapshotTest, StandaloneWritesCompressedSnapshotsTheFormatterRe
   ASSERT_NO_FATAL_FAILURE(start(c));
   auto mode = ensemble_->srvr(0);
   ASSERT_TRUE(mode) << mode.error().message;
-  EXPECT_EQ(mode->mode, "standalone");
+  EXPECT_EQ(mode->mode, health::ServerMode::kStandalone);
   auto client = connect(ensemble_->connect_string(), false);
   ASSERT_TRUE(client);
   R1Options r1;
@@ -457,7 +457,7 @@ TEST_F(ZkEnsembleToolTest, StartsDetachedReportsAndStops) {
   EXPECT_NE(lines[1].find("data_dir=" + ensemble.node(0).data_dir.string()), std::string::npos);
   auto info = ensemble.srvr(0);
   ASSERT_TRUE(info) << info.error().message;
-  EXPECT_EQ(info->mode, "standalone");
+  EXPECT_EQ(info->mode, health::ServerMode::kStandalone);
 
   EXPECT_EQ(run({"status", "--dir", dir_.string()}).exit_code, 0);
   auto again = run({"start", "--dir", dir_.string(), "--nodes", "1"});
@@ -468,7 +468,7 @@ TEST_F(ZkEnsembleToolTest, StartsDetachedReportsAndStops) {
   auto stopped = run({"stop", "--dir", dir_.string()});
   EXPECT_EQ(stopped.exit_code, 0) << stopped.stderr_text;
   EXPECT_FALSE(process_running_with_arg(pid, ensemble.node(0).config_file.string()));
-  EXPECT_FALSE(four_letter_word("127.0.0.1", ensemble.node(0).client_port, "ruok", 1s));
+  EXPECT_FALSE(health::four_letter_word("127.0.0.1", ensemble.node(0).client_port, "ruok", 1s));
   EXPECT_EQ(run({"status", "--dir", dir_.string()}).exit_code, 1);
 }
 
@@ -493,13 +493,6 @@ TEST(SnapshotFormatterParser, RejectsAZnodeWithMissingFields) {
   auto result = parser.finish();
   ASSERT_FALSE(result);
   EXPECT_NE(result.error().message.find("fields"), std::string::npos) << result.error().message;
-}
-
-TEST(ParseSrvr, AServerWithoutQuorumIsNotServing) {
-  auto info = parse_srvr("This ZooKeeper instance is not currently serving requests\n");
-  ASSERT_TRUE(info) << info.error().message;
-  EXPECT_FALSE(info->serving);
-  EXPECT_FALSE(parse_srvr("Zookeeper version: 3.8.0\nMode: leader\n"));
 }
 
 }  // namespace

@@ -65,7 +65,8 @@ int status(const std::string& dir) {
     } else {
       ++healthy_nodes;
       std::printf("node=%zu state=serving mode=%s zxid=0x%llx node_count=%lld\n", i + 1,
-                  info->mode.c_str(), static_cast<unsigned long long>(info->zxid),
+                  std::string(zktool::health::to_string(info->mode)).c_str(),
+                  static_cast<unsigned long long>(info->zxid),
                   static_cast<long long>(info->node_count));
     }
   }

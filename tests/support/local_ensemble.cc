@@ -60,10 +60,8 @@ Result<std::unique_ptr<LocalEnsemble>> LocalEnsemble::attach(
 
 Status LocalEnsemble::save_record() const { return save_ensemble_record({layout_, pids_}); }
 
-Result<SrvrInfo> LocalEnsemble::srvr(size_t index) const {
-  auto reply = four_letter_word("127.0.0.1", node(index).client_port, "srvr", kProbeTimeout);
-  if (!reply) return reply.error();
-  return parse_srvr(*reply);
+Result<health::SrvrInfo> LocalEnsemble::srvr(size_t index) const {
+  return health::srvr("127.0.0.1", node(index).client_port, kProbeTimeout);
 }
 
 Status LocalEnsemble::wait_healthy(std::chrono::milliseconds timeout) {
@@ -89,7 +87,7 @@ Status LocalEnsemble::wait_healthy(std::chrono::milliseconds timeout) {
       } else if (!info->serving) {
         last[i] = "not serving yet";
       } else {
-        last[i] = "mode " + info->mode;
+        last[i] = "mode " + std::string(health::to_string(info->mode));
         ++serving;
         if (info->leads()) ++leaders;
       }

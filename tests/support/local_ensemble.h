@@ -13,7 +13,7 @@
 
 #include "common/result.h"
 #include "support/ensemble.h"
-#include "support/four_letter.h"
+#include "health/four_letter.h"
 
 namespace zktool::testsupport {
 
@@ -50,7 +50,7 @@ class LocalEnsemble {
   bool running(size_t index) const { return pids_.at(index) != 0; }
 
   // `srvr` on one node.
-  Result<SrvrInfo> srvr(size_t index) const;
+  Result<health::SrvrInfo> srvr(size_t index) const;
 
   // Waits until every running node answers `srvr` with a Mode and exactly one
   // of them is leader (or standalone). Fails early, naming its log file, when

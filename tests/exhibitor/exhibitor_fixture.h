@@ -1,0 +1,71 @@
+// A stand-in for Exhibitor's status API (DESIGN.md section 6), which is not
+// packaged here: a single-purpose HTTP/1.1 server on 127.0.0.1 that answers
+// GET /exhibitor/v1/cluster/status from the live state of real ZooKeeper
+// nodes, probed with ruok and srvr per request the way Exhibitor's Checker
+// does. Every node runs on one host in tests, so the hostname it reports is
+// host:port. The fault modes make it misbehave for the client's error paths.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/result.h"
+#include "health/ensemble_health.h"
+
+namespace zktool::testsupport {
+
+class ExhibitorFixture {
+ public:
+  enum class Mode {
+    kServe,              // probe the nodes and answer the JSON array
+    kGarbage,            // answer bytes that are not HTTP, then close
+    kNotJson,            // HTTP 200 with an HTML body
+    kHttp500,            // HTTP 500 with a Java exception as the body
+    kSilent,             // read the request and never answer
+    kCloseWithoutReply,  // read the request and close the connection
+    kRedirect            // HTTP 302 to the same path on another host
+  };
+
+  static constexpr const char* kStatusPath = "/exhibitor/v1/cluster/status";
+
+  // Listens on 127.0.0.1:port (0 picks a free port) and serves on a thread of
+  // its own until destroyed.
+  static Result<std::unique_ptr<ExhibitorFixture>> start(
+      std::vector<health::Endpoint> nodes, int port = 0,
+      std::chrono::milliseconds probe_timeout = std::chrono::seconds(2));
+
+  ExhibitorFixture(const ExhibitorFixture&) = delete;
+  ExhibitorFixture& operator=(const ExhibitorFixture&) = delete;
+  ~ExhibitorFixture();  // stops serving and closes every connection it holds
+
+  int port() const { return port_; }
+  std::string status_url() const;
+  void set_mode(Mode mode) { mode_ = mode; }
+  // Requests for the status path answered so far, in any mode.
+  size_t status_requests() const { return status_requests_; }
+
+  // The JSON array Exhibitor would answer right now.
+  std::string probe_nodes() const;
+
+ private:
+  ExhibitorFixture(std::vector<health::Endpoint> nodes, int listen_fd, int wake_fd, int port,
+                   std::chrono::milliseconds probe_timeout);
+  void serve();
+  void handle(int fd);
+
+  std::vector<health::Endpoint> nodes_;
+  int listen_fd_;
+  int wake_fd_;  // an eventfd: written to stop the server thread
+  int port_;
+  std::chrono::milliseconds probe_timeout_;
+  std::atomic<Mode> mode_{Mode::kServe};
+  std::atomic<size_t> status_requests_{0};
+  std::vector<int> held_;  // silent connections, closed on destruction
+  std::jthread thread_;
+};
+
+}  // namespace zktool::testsupport

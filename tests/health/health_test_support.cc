@@ -1,0 +1,110 @@
+#include "health_test_support.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include "support/process.h"
+
+namespace zktool::testsupport {
+
+namespace fs = std::filesystem;
+
+int unused_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  int port = 0;
+  if (fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&address), length) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
+    port = ntohs(address.sin_port);
+  }
+  if (fd >= 0) ::close(fd);
+  return port;
+}
+
+ZkToolRun run_zk_tool(const std::vector<std::string>& args) {
+  std::vector<std::string> argv{ZKTOOL_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  ZkToolRun run;
+  auto result = run_tool(argv, [&](std::string_view line) {
+    if (!run.out.empty()) run.out += "\n";
+    run.out += line;
+  });
+  if (!result) {
+    run.err = result.error().message;
+    return run;
+  }
+  run.exit_code = result->exit_code;
+  run.err = result->stderr_text;
+  return run;
+}
+
+void LiveEnsembleTest::SetUp() {
+  std::string pattern = (fs::temp_directory_path() / "zktool-health-XXXXXX").string();
+  ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
+  dir_ = pattern;
+  EnsembleConfig config;
+  config.base_dir = dir_;
+  config.nodes = 3;
+  auto ensemble = LocalEnsemble::start(config, LocalEnsemble::Lifetime::kTiedToCaller);
+  ASSERT_TRUE(ensemble) << ensemble.error().message;
+  ensemble_ = std::move(*ensemble);
+}
+
+void LiveEnsembleTest::TearDown() {
+  ensemble_.reset();
+  if (HasFailure()) {
+    std::cerr << "kept " << dir_ << " (each node's zookeeper.log is inside)\n";
+  } else if (!dir_.empty()) {
+    fs::remove_all(dir_);
+  }
+}
+
+std::vector<health::Endpoint> LiveEnsembleTest::endpoints() const {
+  std::vector<health::Endpoint> nodes;
+  for (size_t i = 0; i < ensemble_->size(); ++i) {
+    nodes.push_back({"127.0.0.1", ensemble_->node(i).client_port});
+  }
+  return nodes;
+}
+
+fs::path LiveEnsembleTest::write_status_zoo_cfg() const {
+  fs::path file = dir_ / "status-zoo.cfg";
+  std::ofstream out(file);
+  out << "dataDir=" << (dir_ / "unused").string() << "\n";
+  for (size_t i = 0; i < ensemble_->size(); ++i) {
+    const NodeLayout& node = ensemble_->node(i);
+    out << "server." << node.id << "=127.0.0.1:" << node.peer_port << ":" << node.election_port
+        << ";127.0.0.1:" << node.client_port << "\n";
+  }
+  return file;
+}
+
+size_t LiveEnsembleTest::follower() const {
+  auto leader = ensemble_->leader();
+  EXPECT_TRUE(leader) << leader.error().message;
+  return leader ? (*leader + 1) % ensemble_->size() : 0;
+}
+
+bool LiveEnsembleTest::eventually(const health::HealthProbe& probe,
+                                  const std::function<bool(const health::EnsembleHealth&)>& done,
+                                  std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    auto state = probe();
+    if (state && done(*state)) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+}
+
+}  // namespace zktool::testsupport
