@@ -2,12 +2,20 @@
 
 namespace zktool {
 
+std::unique_ptr<Command> make_backup_command();
+std::unique_ptr<Command> make_restore_command();
+std::unique_ptr<Command> make_rollback_command();
+std::unique_ptr<Command> make_verify_command();
 std::unique_ptr<Command> make_inspect_command();
 std::unique_ptr<Command> make_log_command();
 std::unique_ptr<Command> make_status_command();
 
 std::vector<std::unique_ptr<Command>> make_commands() {
   std::vector<std::unique_ptr<Command>> commands;
+  commands.push_back(make_backup_command());
+  commands.push_back(make_restore_command());
+  commands.push_back(make_verify_command());
+  commands.push_back(make_rollback_command());
   commands.push_back(make_inspect_command());
   commands.push_back(make_log_command());
   commands.push_back(make_status_command());

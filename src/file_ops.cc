@@ -1,0 +1,161 @@
+#include "file_ops.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <random>
+
+namespace zktool {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+Error io_error(const fs::path& path, const char* what, int err) {
+  return make_error(ErrorKind::Io, path.string() + ": " + what + ": " + std::strerror(err));
+}
+
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+Status copy_range(int in, int out, off_t begin, off_t end, const fs::path& to) {
+  off_t in_pos = begin, out_pos = begin;
+  while (in_pos < end) {
+    ssize_t n = ::copy_file_range(in, &in_pos, out, &out_pos, static_cast<size_t>(end - in_pos), 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return io_error(to, "copy", errno);
+    if (n == 0) return make_error(ErrorKind::Io, to.string() + ": source shrank while copying");
+  }
+  return Ok{};
+}
+
+}  // namespace
+
+std::string utc_stamp() {
+  std::time_t now = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y%m%dT%H%M%SZ", std::gmtime(&now));
+  return buf;
+}
+
+Result<ScratchDirectory> ScratchDirectory::create(const fs::path& parent,
+                                                  const std::string& prefix) {
+  std::random_device random;
+  char suffix[9];
+  std::snprintf(suffix, sizeof(suffix), "%08x", random());
+  fs::path path = parent / (prefix + utc_stamp() + "-" + suffix);
+  if (::mkdir(path.c_str(), 0700) != 0) return io_error(path, "mkdir", errno);
+  return ScratchDirectory(std::move(path));
+}
+
+ScratchDirectory::~ScratchDirectory() {
+  if (path_.empty()) return;
+  std::error_code ec;
+  fs::remove_all(path_, ec);
+}
+
+Status copy_file_sparse(const fs::path& from, const fs::path& to, std::optional<uint64_t> length) {
+  Fd in(::open(from.c_str(), O_RDONLY | O_CLOEXEC));
+  if (in.get() < 0) return io_error(from, "open", errno);
+  struct stat st {};
+  if (::fstat(in.get(), &st) != 0) return io_error(from, "stat", errno);
+  auto end = static_cast<off_t>(length ? std::min<uint64_t>(*length, st.st_size) : st.st_size);
+  Fd out(::open(to.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  if (out.get() < 0) return io_error(to, "create", errno);
+  off_t pos = 0;
+  while (pos < end) {
+    off_t data = ::lseek(in.get(), pos, SEEK_DATA);
+    if (data < 0 && errno == ENXIO) break;  // only a hole remains
+    if (data < 0) data = pos;               // no hole support: copy everything
+    if (data >= end) break;
+    off_t hole = ::lseek(in.get(), data, SEEK_HOLE);
+    if (hole < 0 || hole > end) hole = end;
+    if (Status s = copy_range(in.get(), out.get(), data, hole, to); !s) return s;
+    pos = hole;
+  }
+  if (::ftruncate(out.get(), end) != 0) return io_error(to, "truncate", errno);
+  if (::fsync(out.get()) != 0) return io_error(to, "fsync", errno);
+  return Ok{};
+}
+
+Status fsync_path(const fs::path& path) {
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) return io_error(path, "open", errno);
+  if (::fsync(fd.get()) != 0) return io_error(path, "fsync", errno);
+  return Ok{};
+}
+
+Status write_file_atomically(const fs::path& path, const std::string& contents) {
+  fs::path tmp = path.parent_path() / ("." + path.filename().string() + ".zk-tool-tmp");
+  {
+    Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    if (fd.get() < 0) return io_error(tmp, "create", errno);
+    if (::write(fd.get(), contents.data(), contents.size()) !=
+        static_cast<ssize_t>(contents.size())) {
+      return io_error(tmp, "write", errno);
+    }
+    if (::fsync(fd.get()) != 0) return io_error(tmp, "fsync", errno);
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) return io_error(path, "rename", errno);
+  return fsync_path(path.parent_path());
+}
+
+Status rename_no_replace(const fs::path& from, const fs::path& to) {
+  if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) != 0) {
+    return make_error(ErrorKind::Io, "rename " + from.string() + " to " + to.string() + ": " +
+                                         std::strerror(errno));
+  }
+  if (Status s = fsync_path(to.parent_path()); !s) return s;
+  if (from.parent_path() != to.parent_path()) return fsync_path(from.parent_path());
+  return Ok{};
+}
+
+Status take_ownership_of(const fs::path& root, const fs::path& like) {
+  struct stat model {};
+  if (::stat(like.c_str(), &model) != 0) return io_error(like, "stat", errno);
+  mode_t dir_mode = model.st_mode & 07777;
+  mode_t file_mode = dir_mode & ~static_cast<mode_t>(0111);
+  auto apply = [&](const fs::path& p, bool is_dir) -> Status {
+    if (::lchown(p.c_str(), model.st_uid, model.st_gid) != 0) return io_error(p, "chown", errno);
+    if (::chmod(p.c_str(), is_dir ? dir_mode : file_mode) != 0) return io_error(p, "chmod", errno);
+    return Ok{};
+  };
+  if (Status s = apply(root, true); !s) return s;
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(root, ec), end; !ec && it != end; it.increment(ec)) {
+    if (Status s = apply(it->path(), it->is_directory()); !s) return s;
+  }
+  if (ec) return make_error(ErrorKind::Io, root.string() + ": " + ec.message());
+  return Ok{};
+}
+
+Result<dev_t> device_of(const fs::path& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return io_error(path, "stat", errno);
+  return st.st_dev;
+}
+
+Result<uint64_t> free_bytes(const fs::path& path) {
+  struct statvfs vfs {};
+  if (::statvfs(path.c_str(), &vfs) != 0) return io_error(path, "statvfs", errno);
+  return static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize;
+}
+
+}  // namespace zktool

@@ -1,0 +1,63 @@
+// File-system steps the backup and restore procedures share. Each names the
+// path involved in its error.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "common/result.h"
+
+namespace zktool {
+
+// A directory created for one run and removed with everything in it when the
+// object dies, unless keep() was called.
+class ScratchDirectory {
+ public:
+  // Creates `<parent>/<prefix><UTC time>-<random>`.
+  static Result<ScratchDirectory> create(const std::filesystem::path& parent,
+                                         const std::string& prefix);
+  ScratchDirectory(ScratchDirectory&& other) noexcept : path_(std::move(other.path_)) {
+    other.path_.clear();
+  }
+  ScratchDirectory& operator=(ScratchDirectory&&) = delete;
+  ~ScratchDirectory();
+
+  const std::filesystem::path& path() const { return path_; }
+  void keep() { path_.clear(); }
+
+ private:
+  explicit ScratchDirectory(std::filesystem::path path) : path_(std::move(path)) {}
+  std::filesystem::path path_;
+};
+
+// "20261121T203000Z": sortable, and safe in file names.
+std::string utc_stamp();
+
+// Copies the first `length` bytes of `from` (all of it when unset) to a new
+// file `to`, skipping holes so a preallocated log stays sparse, then fsyncs it.
+Status copy_file_sparse(const std::filesystem::path& from, const std::filesystem::path& to,
+                        std::optional<uint64_t> length = std::nullopt);
+
+Status fsync_path(const std::filesystem::path& path);
+
+// Writes `contents` to `path` via a temporary, fsynced, renamed.
+Status write_file_atomically(const std::filesystem::path& path, const std::string& contents);
+
+// Renames, failing if `to` exists; then fsyncs both parent directories.
+Status rename_no_replace(const std::filesystem::path& from, const std::filesystem::path& to);
+
+// Gives every file and directory under `root` (itself included) the owner of
+// `like`; directories its mode, files its mode without execute bits.
+Status take_ownership_of(const std::filesystem::path& root, const std::filesystem::path& like);
+
+// The file system holding `path`.
+Result<dev_t> device_of(const std::filesystem::path& path);
+
+// Bytes free for an unprivileged writer on the file system holding `path`.
+Result<uint64_t> free_bytes(const std::filesystem::path& path);
+
+}  // namespace zktool

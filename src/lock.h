@@ -1,0 +1,41 @@
+// One zk-tool run at a time per ZooKeeper data directory (DESIGN.md rule 7).
+//
+// The lock is flock(2) on `<dataDir>/.zk-tool.lock`: the kernel drops it when
+// the holder exits, however it exits, so a lock can never outlive its process.
+// The file also records who holds it (pid, host, command, start time) so that
+// a refused run can say who is in the way, and a run that finds a record
+// whose process is gone can say the previous run was killed.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "common/result.h"
+
+namespace zktool {
+
+class DirectoryLock {
+ public:
+  // Takes the lock for `command` (e.g. "restore"). ErrorKind::Locked, naming
+  // the holder, when another run holds it; never waits.
+  static Result<DirectoryLock> acquire(const std::filesystem::path& data_dir,
+                                       const std::string& command);
+
+  DirectoryLock(DirectoryLock&& other) noexcept;
+  DirectoryLock& operator=(DirectoryLock&&) = delete;
+  ~DirectoryLock();
+
+  // "pid 123 (restore, started ...)" of a run that took this lock before us
+  // and ended without releasing it (it was killed), if any.
+  const std::optional<std::string>& stale_holder() const { return stale_holder_; }
+
+ private:
+  DirectoryLock(int fd, std::filesystem::path path, std::optional<std::string> stale)
+      : fd_(fd), path_(std::move(path)), stale_holder_(std::move(stale)) {}
+  int fd_ = -1;
+  std::filesystem::path path_;
+  std::optional<std::string> stale_holder_;
+};
+
+}  // namespace zktool

@@ -1,0 +1,66 @@
+// The ZooKeeper node a command acts on: where its data lives, the systemd unit
+// that runs it, the bus to reach systemd on, and the ensemble around it. The
+// same flags serve backup, restore and rollback, and can all come from the
+// config file instead (same names, see main.cc).
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "common/result.h"
+#include "health/ensemble_health.h"
+#include "service/service_manager.h"
+#include "snapshot/data_dir.h"
+
+namespace zktool {
+
+inline constexpr const char* kDcosZooKeeperDir = "/var/lib/dcos/exhibitor/zookeeper";
+inline constexpr const char* kDcosUnit = "dcos-exhibitor.service";
+inline constexpr const char* kDcosExhibitorUrl = "http://localhost:8181/exhibitor/v1/cluster/status";
+
+struct NodeOptions {
+  std::optional<std::filesystem::path> data_dir;
+  std::optional<std::filesystem::path> data_log_dir;
+  std::optional<std::filesystem::path> zoo_cfg;
+  std::string unit = kDcosUnit;
+  bool user_bus = false;
+  std::optional<std::string> bus;             // a D-Bus daemon's address
+  std::optional<std::string> systemd_address; // a systemd manager's private socket
+  std::string host = "127.0.0.1";             // where this node's client port listens
+  std::optional<int> client_port;             // default: zoo.cfg's, else 2181
+  std::string health = "exhibitor";           // or "zk": four-letter words to zoo.cfg members
+  std::string exhibitor_url = kDcosExhibitorUrl;
+  int stop_timeout_s = 120;
+  int start_timeout_s = 120;
+};
+
+// Declares the options above on `app`.
+void add_node_options(CLI::App& app, NodeOptions& options);
+
+struct Node {
+  snapshot::DataDirs dirs;            // the live version-2 directories
+  std::filesystem::path data_dir;     // ZooKeeper's dataDir: holds version-2/ and myid
+  std::filesystem::path data_log_dir; // its dataLogDir (may equal data_dir)
+  std::string unit;
+  service::BusTarget bus = service::BusTarget::system();
+  health::Endpoint local;
+  std::vector<health::Endpoint> members;  // from zoo.cfg; empty when unknown
+  std::string health;
+  std::string exhibitor_url;
+  std::chrono::seconds stop_timeout{120};
+  std::chrono::seconds start_timeout{120};
+
+  // One probe of the ensemble from the configured source.
+  Result<health::EnsembleHealth> probe(std::chrono::milliseconds timeout) const;
+  // srvr on this node's own client port.
+  health::MemberHealth probe_self(std::chrono::milliseconds timeout) const;
+};
+
+Result<Node> resolve_node(const NodeOptions& options);
+
+}  // namespace zktool

@@ -1,0 +1,305 @@
+#include "restore.h"
+
+#include <algorithm>
+#include <thread>
+
+#include "epoch.h"
+#include "file_ops.h"
+#include "lock.h"
+#include "zk_archive.h"
+
+namespace zktool {
+
+namespace fs = std::filesystem;
+namespace zs = zktool::snapshot;
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+namespace {
+
+constexpr milliseconds kProbeTimeout{2000};
+constexpr milliseconds kPollInterval{1000};
+
+int64_t epoch_of_zxid(int64_t zxid) { return zxid >> 32; }
+
+// One live version-2 directory and what replaces it.
+struct Swap {
+  fs::path live;
+  fs::path replacement;
+};
+
+Status confirm_port_closed(const Node& node) {
+  auto deadline = Clock::now() + std::chrono::seconds(5);
+  for (;;) {
+    health::MemberHealth self = node.probe_self(milliseconds(500));
+    if (self.state == health::MemberState::kDown) return Ok{};
+    if (Clock::now() > deadline) {
+      return make_error(ErrorKind::Unsafe, node.unit + " is stopped but " + self.name() +
+                                               " still answers: another ZooKeeper serves there");
+    }
+    std::this_thread::sleep_for(milliseconds(200));
+  }
+}
+
+Status stop_node(const Node& node, service::ServiceManager& systemd) {
+  auto stopped = systemd.stop_unit(node.unit, Clock::now() + node.stop_timeout);
+  if (!stopped) return stopped.error();
+  return confirm_port_closed(node);
+}
+
+// Moves each live directory aside as <live>.<label>-<stamp>, then renames its
+// replacement in. A failure part way puts back what it moved.
+Result<std::vector<fs::path>> swap_in(const std::vector<Swap>& swaps, const std::string& label) {
+  std::string stamp = utc_stamp();
+  std::vector<std::pair<fs::path, fs::path>> done;  // (from, to) renames made
+  auto undo = [&] {
+    for (auto it = done.rbegin(); it != done.rend(); ++it) {
+      (void)rename_no_replace(it->second, it->first);
+    }
+  };
+  std::vector<fs::path> aside;
+  for (const Swap& swap : swaps) {
+    std::error_code ec;
+    if (fs::exists(swap.live, ec)) {
+      fs::path to = swap.live.parent_path() / (swap.live.filename().string() + "." + label + "-" + stamp);
+      if (Status s = rename_no_replace(swap.live, to); !s) {
+        undo();
+        return s.error();
+      }
+      done.emplace_back(swap.live, to);
+      aside.push_back(to);
+    }
+    if (Status s = rename_no_replace(swap.replacement, swap.live); !s) {
+      undo();
+      return s.error();
+    }
+    done.emplace_back(swap.replacement, swap.live);
+  }
+  return aside;
+}
+
+std::string join(const std::vector<std::string>& names) {
+  std::string out;
+  for (const std::string& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
+// Waits until this node serves at `epoch`'s generation or later and the
+// ensemble is healthy. Members still serving an older generation are named:
+// this node will not join them (epoch.h), so they must be restored too.
+Result<health::EnsembleHealth> wait_for_generation(const Node& node, int64_t epoch,
+                                                   const WaitOptions& wait,
+                                                   std::vector<std::string>& warnings) {
+  auto deadline = Clock::now() + wait.timeout;
+  std::vector<std::string> stale;
+  std::string last;
+  for (;;) {
+    health::MemberHealth self = node.probe_self(kProbeTimeout);
+    bool self_restored = self.state == health::MemberState::kServing && self.zxid &&
+                         generation_of(epoch_of_zxid(*self.zxid)) >= generation_of(epoch);
+    auto ensemble = node.probe(kProbeTimeout);
+    // Exhibitor reports no zxids: ask each member directly where they are known.
+    std::vector<health::Endpoint> endpoints = node.members;
+    if (endpoints.empty() && ensemble) {
+      for (const auto& m : ensemble->members) {
+        endpoints.push_back({m.host, m.client_port.value_or(node.local.client_port)});
+      }
+    }
+    stale.clear();
+    for (const auto& m : health::probe_direct(endpoints, kProbeTimeout).members) {
+      if (m.state == health::MemberState::kServing && m.zxid &&
+          generation_of(epoch_of_zxid(*m.zxid)) < generation_of(epoch)) {
+        stale.push_back(m.name());
+      }
+    }
+    if (self_restored && ensemble && ensemble->healthy() && stale.empty()) return *ensemble;
+    last = ensemble ? ensemble->summary() : ensemble.error().message;
+    if (Clock::now() >= deadline) break;
+    std::this_thread::sleep_for(kPollInterval);
+  }
+  if (!stale.empty()) {
+    return make_error(ErrorKind::Unsafe,
+                      "the restored node is in place and started, but " + join(stale) +
+                          " still serve the pre-restore data and it will not join them: run "
+                          "zk-tool restore on those masters too (" + last + ")");
+  }
+  warnings.push_back("last health: " + last);
+  return make_error(ErrorKind::Unhealthy, "the restored node is in place and started, but the "
+                                          "ensemble did not become healthy in time: " + last);
+}
+
+// The replacement log directory must be on the live one's file system for
+// the rename; if the archive was staged elsewhere, copy it over first.
+Result<fs::path> stage_logs_beside(const Node& node, const fs::path& staged_logs,
+                                   std::optional<ScratchDirectory>& log_staging) {
+  auto staged_dev = device_of(staged_logs);
+  auto live_dev = device_of(node.data_log_dir);
+  if (!staged_dev) return staged_dev.error();
+  if (!live_dev) return live_dev.error();
+  if (*staged_dev == *live_dev) return staged_logs;
+  auto scratch = ScratchDirectory::create(node.data_log_dir, ".zk-tool-staging-");
+  if (!scratch) return scratch.error();
+  fs::path to = scratch->path() / "version-2";
+  std::error_code ec;
+  fs::create_directory(to, ec);
+  for (const auto& e : fs::directory_iterator(staged_logs, ec)) {
+    if (Status s = copy_file_sparse(e.path(), to / e.path().filename()); !s) return s.error();
+  }
+  if (ec) return make_error(ErrorKind::Io, staged_logs.string() + ": " + ec.message());
+  log_staging.emplace(std::move(scratch.value()));
+  return to;
+}
+
+}  // namespace
+
+Result<RestoreReport> restore(const Node& node, const RestoreRequest& request) {
+  auto lock = DirectoryLock::acquire(node.data_dir, "restore");
+  if (!lock) return lock.error();
+  RestoreReport report;
+  if (lock->stale_holder()) {
+    report.warnings.push_back("a previous run ended without releasing the lock: " +
+                              *lock->stale_holder());
+  }
+
+  // 1. Prove the archive, staged beside the live data (rule 1).
+  auto staged = stage_and_verify(request.archive, node.data_dir);
+  if (!staged) return staged.error();
+  report.manifest = staged->manifest;
+  report.restored_zxid = staged->state.last_zxid;
+  report.znode_count = staged->state.tree.node_count();
+  if (!staged->manifest) {
+    report.warnings.push_back("the archive has no manifest (made by dcos-zk?): only its ZooKeeper "
+                              "files were checked");
+  }
+  report.warnings.insert(report.warnings.end(), staged->state.warnings.begin(),
+                         staged->state.warnings.end());
+  report.plan.push_back("verified " + request.archive.string() + ": " +
+                        zs::zxid_hex(report.restored_zxid) + ", " +
+                        std::to_string(report.znode_count) + " znodes");
+
+  // 2. A new restore generation, the replaced data's owner and mode.
+  fs::path staged_snap = staged->dirs.snap_dir;
+  int64_t highest = epoch_of_zxid(staged->state.last_zxid);
+  for (const fs::path& d : {node.dirs.snap_dir, staged_snap}) {
+    highest = std::max(highest, highest_epoch_in(d).value_or(0));
+  }
+  auto epoch = next_generation_epoch(highest);
+  if (!epoch) return epoch.error();
+  report.epoch = *epoch;
+  if (Status s = write_epochs(staged_snap, *epoch); !s) return s.error();
+
+  std::vector<Swap> swaps;
+  std::optional<ScratchDirectory> log_staging;
+  if (node.dirs.log_dir == node.dirs.snap_dir) {
+    for (const auto& e : fs::directory_iterator(staged->dirs.log_dir)) {
+      if (Status s = rename_no_replace(e.path(), staged_snap / e.path().filename()); !s) {
+        return s.error();
+      }
+    }
+    swaps.push_back({node.dirs.snap_dir, staged_snap});
+  } else {
+    auto logs = stage_logs_beside(node, staged->dirs.log_dir, log_staging);
+    if (!logs) return logs.error();
+    swaps.push_back({node.dirs.snap_dir, staged_snap});
+    swaps.push_back({node.dirs.log_dir, *logs});
+  }
+  for (const Swap& swap : swaps) {
+    std::error_code ec;
+    const fs::path& like = fs::exists(swap.live, ec) ? swap.live : swap.live.parent_path();
+    if (Status s = take_ownership_of(swap.replacement, like); !s) return s.error();
+    report.plan.push_back("move " + swap.live.string() + " aside as " +
+                          swap.live.filename().string() + ".pre-restore-<time>, rename the "
+                          "restored data in");
+  }
+  report.plan.insert(report.plan.begin() + 1,
+                     "install epoch " + std::to_string(*epoch) + " (restore generation " +
+                         std::to_string(generation_of(*epoch)) + ")");
+  report.plan.insert(report.plan.begin() + 2, "stop " + node.unit);
+  report.plan.push_back("start " + node.unit + " and wait for the ensemble to serve generation " +
+                        std::to_string(generation_of(*epoch)));
+  if (request.dry_run) return report;
+
+  // 3. Stop, swap, start (rules 2, 5, 6).
+  auto systemd = service::ServiceManager::connect(node.bus);
+  if (!systemd) return systemd.error();
+  if (Status s = stop_node(node, *systemd); !s) return s.error();
+  auto aside = swap_in(swaps, "pre-restore");
+  if (!aside) {
+    (void)systemd->start_unit(node.unit, Clock::now() + node.start_timeout);
+    return make_error(aside.error().kind, aside.error().message +
+                                              "; the live data was left in place and the unit "
+                                              "restarted");
+  }
+  report.moved_aside = *aside;
+  std::string rollback_hint = "; the previous data is in " +
+                              (aside->empty() ? std::string("(none)") : aside->front().string()) +
+                              ", and zk-tool rollback puts it back";
+  auto started = systemd->start_unit(node.unit, Clock::now() + node.start_timeout);
+  if (!started) {
+    return make_error(ErrorKind::ServiceControl,
+                      "restored data is in place but " + started.error().message + rollback_hint);
+  }
+  if (!request.wait.wait) return report;
+  auto healthy = wait_for_generation(node, *epoch, request.wait, report.warnings);
+  if (!healthy) {
+    return make_error(healthy.error().kind, healthy.error().message + rollback_hint);
+  }
+  report.health = *healthy;
+  return report;
+}
+
+Result<RollbackReport> rollback(const Node& node, const WaitOptions& wait) {
+  auto lock = DirectoryLock::acquire(node.data_dir, "rollback");
+  if (!lock) return lock.error();
+  RollbackReport report;
+  // The newest pre-restore copy of each live directory.
+  std::vector<Swap> swaps;
+  std::vector<fs::path> lives = {node.dirs.snap_dir};
+  if (node.dirs.log_dir != node.dirs.snap_dir) lives.push_back(node.dirs.log_dir);
+  for (const fs::path& live : lives) {
+    std::string prefix = live.filename().string() + ".pre-restore-";
+    std::optional<fs::path> newest;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(live.parent_path(), ec)) {
+      std::string name = e.path().filename().string();
+      if (name.rfind(prefix, 0) == 0 && (!newest || name > newest->filename().string())) {
+        newest = e.path();
+      }
+    }
+    if (!newest) {
+      return make_error(ErrorKind::Usage, "nothing to roll back: no " + prefix + "* in " +
+                                              live.parent_path().string());
+    }
+    swaps.push_back({live, *newest});
+    report.restored_from.push_back(*newest);
+  }
+  int64_t highest = 0;
+  for (const Swap& s : swaps) {
+    for (const fs::path& d : {s.live, s.replacement}) {
+      highest = std::max(highest, highest_epoch_in(d).value_or(0));
+    }
+  }
+  auto epoch = next_generation_epoch(highest);
+  if (!epoch) return epoch.error();
+  report.epoch = *epoch;
+  if (Status s = write_epochs(swaps.front().replacement, *epoch); !s) return s.error();
+
+  auto systemd = service::ServiceManager::connect(node.bus);
+  if (!systemd) return systemd.error();
+  if (Status s = stop_node(node, *systemd); !s) return s.error();
+  auto aside = swap_in(swaps, "rolled-back");
+  if (!aside) {
+    (void)systemd->start_unit(node.unit, Clock::now() + node.start_timeout);
+    return aside.error();
+  }
+  report.moved_aside = *aside;
+  auto started = systemd->start_unit(node.unit, Clock::now() + node.start_timeout);
+  if (!started) return started.error();
+  if (!wait.wait) return report;
+  auto healthy = wait_for_generation(node, *epoch, wait, report.warnings);
+  if (!healthy) return healthy.error();
+  report.health = *healthy;
+  return report;
+}
+
+}  // namespace zktool

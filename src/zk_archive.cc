@@ -1,0 +1,118 @@
+#include "zk_archive.h"
+
+#include "archive/archive_reader.h"
+
+namespace zktool {
+
+namespace fs = std::filesystem;
+namespace zs = zktool::snapshot;
+
+std::vector<ArchivedFile> files_to_archive(const zs::ZkState& state) {
+  std::vector<ArchivedFile> files;
+  std::string snap_dir(kArchivedSnapDir), log_dir(kArchivedLogDir);
+  files.push_back({state.snapshot, snap_dir + "/" + state.snapshot.filename().string(), {}});
+  for (const char* epoch : {"acceptedEpoch", "currentEpoch"}) {
+    fs::path p = state.dirs.snap_dir / epoch;
+    std::error_code ec;
+    if (fs::is_regular_file(p, ec)) files.push_back({p, snap_dir + "/" + epoch, {}});
+  }
+  for (const zs::LogUsed& log : state.logs) {
+    files.push_back({log.file, log_dir + "/" + log.file.filename().string(), log.end_offset});
+  }
+  return files;
+}
+
+archive::ZooKeeperSummary summarize(const zs::ZkState& state) {
+  archive::ZooKeeperSummary s;
+  s.snapshot_zxid = state.snapshot_zxid;
+  s.last_zxid = state.last_zxid;
+  s.znode_count = state.tree.node_count();
+  s.ephemeral_count = state.tree.ephemeral_count();
+  s.session_count = state.tree.sessions().size();
+  if (state.digest.verified() == true) {
+    s.digest = state.tree.digest().value(state.digest.server_charset());
+  }
+  return s;
+}
+
+namespace {
+
+Error corrupt(const fs::path& archive, const std::string& what) {
+  return make_error(ErrorKind::Corrupt, archive.string() + ": " + what);
+}
+
+Status check_against_manifest(const fs::path& archive, const archive::Manifest& manifest,
+                              const zs::ZkState& state) {
+  const auto* expected = std::get_if<archive::ZooKeeperSummary>(&manifest.summary);
+  if (expected == nullptr) {
+    return corrupt(archive, "a " + std::string(archive::to_string(manifest.kind())) +
+                                " archive, not a ZooKeeper backup");
+  }
+  archive::ZooKeeperSummary actual = summarize(state);
+  auto differs = [&](const char* field, const std::string& want, const std::string& got) {
+    return corrupt(archive, std::string("the manifest says ") + field + " " + want +
+                                " but the files replay to " + got);
+  };
+  if (actual.snapshot_zxid != expected->snapshot_zxid) {
+    return differs("snapshot_zxid", zs::zxid_hex(expected->snapshot_zxid),
+                   zs::zxid_hex(actual.snapshot_zxid));
+  }
+  if (actual.last_zxid != expected->last_zxid) {
+    return differs("last_zxid", zs::zxid_hex(expected->last_zxid), zs::zxid_hex(actual.last_zxid));
+  }
+  if (actual.znode_count != expected->znode_count) {
+    return differs("znode_count", std::to_string(expected->znode_count),
+                   std::to_string(actual.znode_count));
+  }
+  if (actual.ephemeral_count != expected->ephemeral_count) {
+    return differs("ephemeral_count", std::to_string(expected->ephemeral_count),
+                   std::to_string(actual.ephemeral_count));
+  }
+  if (actual.session_count != expected->session_count) {
+    return differs("session_count", std::to_string(expected->session_count),
+                   std::to_string(actual.session_count));
+  }
+  if (expected->digest && actual.digest != expected->digest) {
+    return differs("digest", std::to_string(*expected->digest),
+                   actual.digest ? std::to_string(*actual.digest) : "no proven digest");
+  }
+  return Ok{};
+}
+
+}  // namespace
+
+Result<StagedBackup> stage_and_verify(const fs::path& archive_path, const fs::path& parent) {
+  auto reader = archive::ArchiveReader::open(archive_path);
+  if (!reader) return reader.error();
+  auto dir = ScratchDirectory::create(parent, ".zk-tool-staging-");
+  if (!dir) return dir.error();
+  archive::Limits limits;
+  if (auto space = free_bytes(parent)) limits.max_total_bytes = *space;
+  auto extracted = reader->extract_verified(dir->path(), limits);
+  if (!extracted) return extracted.error();
+  if (extracted->manifest && extracted->manifest->kind() != archive::Kind::ZooKeeper) {
+    return corrupt(archive_path, "a " + std::string(archive::to_string(extracted->manifest->kind())) +
+                                     " archive, not a ZooKeeper backup");
+  }
+  // A dcos-zk archive of a node with no logs has no transactions directory.
+  fs::path root = dir->path() / "zookeeper";
+  std::error_code ec;
+  fs::create_directories(root / "snapshot" / "version-2", ec);
+  fs::create_directories(root / "transactions" / "version-2", ec);
+  auto dirs = zs::resolve_data_dirs(root, std::nullopt);
+  if (!dirs) return dirs.error();
+  auto state = zs::load_state(*dirs);
+  if (!state) return corrupt(archive_path, state.error().message);
+  if (state->digest.verified() == false) {
+    return corrupt(archive_path, "the replayed tree does not match the digests ZooKeeper recorded");
+  }
+  if (extracted->manifest) {
+    if (Status s = check_against_manifest(archive_path, *extracted->manifest, *state); !s) {
+      return s.error();
+    }
+  }
+  return StagedBackup{std::move(dir.value()), std::move(extracted->manifest), *dirs,
+                      std::move(state.value())};
+}
+
+}  // namespace zktool

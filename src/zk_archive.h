@@ -1,0 +1,49 @@
+// A ZooKeeper backup in archive format v1 (src/archive/FORMAT.md): which
+// files of a data directory go in, under which names, what the manifest says
+// about them, and the proof that an archive restores.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "archive/manifest.h"
+#include "common/result.h"
+#include "file_ops.h"
+#include "snapshot/zookeeper_state.h"
+
+namespace zktool {
+
+inline constexpr std::string_view kArchivedSnapDir = "zookeeper/snapshot/version-2";
+inline constexpr std::string_view kArchivedLogDir = "zookeeper/transactions/version-2";
+
+struct ArchivedFile {
+  std::filesystem::path source;
+  std::string archive_path;
+  std::optional<uint64_t> length;  // logs stop after their last record
+};
+
+// The restore set of `state` (snapshot, logs trimmed of preallocated zeros)
+// and the epoch files, named as the archive names them. Never myid.
+std::vector<ArchivedFile> files_to_archive(const snapshot::ZkState& state);
+
+archive::ZooKeeperSummary summarize(const snapshot::ZkState& state);
+
+// An archive extracted into a scratch directory and proven.
+struct StagedBackup {
+  ScratchDirectory dir;                      // removed with this object
+  std::optional<archive::Manifest> manifest; // none in a dcos-zk archive
+  snapshot::DataDirs dirs;                   // the staged version-2 directories
+  snapshot::ZkState state;                   // loaded from them (views into dir)
+};
+
+// Extracts `archive` into a new scratch directory under `parent` and proves
+// it: every hash (while extracting), ZooKeeper's formats, the replay and its
+// digests, and the manifest's account of the result. ErrorKind::Corrupt names
+// what failed; nothing outside the scratch directory is written.
+Result<StagedBackup> stage_and_verify(const std::filesystem::path& archive,
+                                      const std::filesystem::path& parent);
+
+}  // namespace zktool

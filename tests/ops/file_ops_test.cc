@@ -1,0 +1,106 @@
+#include "file_ops.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <fstream>
+
+#include "../snapshot/fixtures.h"
+
+namespace zktool {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::read_file;
+using testing::ScratchDir;
+using testing::write_file;
+
+uint64_t allocated_bytes(const fs::path& p) {
+  struct stat st {};
+  ::stat(p.c_str(), &st);
+  return static_cast<uint64_t>(st.st_blocks) * 512;
+}
+
+TEST(FileOps, SparseCopyKeepsHolesAndBytes) {
+  ScratchDir dir;
+  fs::path from = dir.path() / "log.1";
+  write_file(from, "records");
+  fs::resize_file(from, 64 << 20);  // a preallocated log: mostly hole
+  ASSERT_TRUE(copy_file_sparse(from, dir.path() / "copy"));
+  EXPECT_EQ(fs::file_size(dir.path() / "copy"), 64u << 20);
+  EXPECT_LT(allocated_bytes(dir.path() / "copy"), 1u << 20);
+  EXPECT_EQ(read_file(dir.path() / "copy").substr(0, 7), "records");
+}
+
+TEST(FileOps, SparseCopyCanStopShort) {
+  ScratchDir dir;
+  write_file(dir.path() / "f", "0123456789");
+  ASSERT_TRUE(copy_file_sparse(dir.path() / "f", dir.path() / "g", 4));
+  EXPECT_EQ(read_file(dir.path() / "g"), "0123");
+}
+
+TEST(FileOps, CopyNeverOverwrites) {
+  ScratchDir dir;
+  write_file(dir.path() / "f", "new");
+  write_file(dir.path() / "g", "old");
+  auto s = copy_file_sparse(dir.path() / "f", dir.path() / "g");
+  ASSERT_FALSE(s);
+  EXPECT_EQ(read_file(dir.path() / "g"), "old");
+}
+
+TEST(FileOps, RenameNeverReplaces) {
+  ScratchDir dir;
+  fs::create_directory(dir.path() / "a");
+  fs::create_directory(dir.path() / "b");
+  auto s = rename_no_replace(dir.path() / "a", dir.path() / "b");
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().kind, ErrorKind::Io);
+  ASSERT_TRUE(rename_no_replace(dir.path() / "a", dir.path() / "c"));
+  EXPECT_TRUE(fs::exists(dir.path() / "c"));
+}
+
+TEST(FileOps, OwnershipAndModeFollowTheReplacedDirectory) {
+  ScratchDir dir;
+  fs::create_directory(dir.path() / "live");
+  ::chmod((dir.path() / "live").c_str(), 0750);
+  ::chown((dir.path() / "live").c_str(), 4242, 4343);
+  fs::create_directories(dir.path() / "staged" / "sub");
+  write_file(dir.path() / "staged" / "sub" / "snapshot.1", "x");
+  ASSERT_TRUE(take_ownership_of(dir.path() / "staged", dir.path() / "live"));
+  struct stat st {};
+  ::stat((dir.path() / "staged" / "sub" / "snapshot.1").c_str(), &st);
+  EXPECT_EQ(st.st_uid, 4242u);
+  EXPECT_EQ(st.st_gid, 4343u);
+  EXPECT_EQ(st.st_mode & 07777, 0640u);
+  ::stat((dir.path() / "staged" / "sub").c_str(), &st);
+  EXPECT_EQ(st.st_mode & 07777, 0750u);
+}
+
+TEST(FileOps, ScratchDirectoriesVanishUnlessKept) {
+  ScratchDir dir;
+  fs::path made;
+  {
+    auto scratch = ScratchDirectory::create(dir.path(), ".zk-tool-test-");
+    ASSERT_TRUE(scratch);
+    made = scratch->path();
+    write_file(made / "f", "x");
+  }
+  EXPECT_FALSE(fs::exists(made));
+  auto kept = ScratchDirectory::create(dir.path(), ".zk-tool-test-");
+  ASSERT_TRUE(kept);
+  made = kept->path();
+  kept->keep();
+  EXPECT_TRUE(fs::exists(made));
+}
+
+TEST(FileOps, AtomicWriteLeavesNoTemporary) {
+  ScratchDir dir;
+  ASSERT_TRUE(write_file_atomically(dir.path() / "currentEpoch", "5"));
+  EXPECT_EQ(read_file(dir.path() / "currentEpoch"), "5");
+  size_t entries = 0;
+  for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir.path())) ++entries;
+  EXPECT_EQ(entries, 1u);
+}
+
+}  // namespace
+}  // namespace zktool
