@@ -8,14 +8,34 @@ namespace zktool {
 
 namespace fs = std::filesystem;
 
-Result<int64_t> next_generation_epoch(int64_t highest_epoch) {
-  int64_t epoch = (generation_of(highest_epoch) + 1) << kGenerationShift;
-  // Epochs fill the high 32 bits of a zxid, which is a signed long.
-  if (epoch >= (int64_t{1} << 31)) {
-    return make_error(ErrorKind::Unsafe, "the epoch " + std::to_string(highest_epoch) +
-                                             " leaves no room for another restore generation");
+int64_t round_of(std::string_view identity) {
+  uint64_t hash = 14695981039346656037ull;
+  for (unsigned char c : identity) {
+    hash ^= c;
+    hash *= 1099511628211ull;
   }
-  return epoch;
+  return static_cast<int64_t>(hash & kRoundMask);
+}
+
+bool in_round(int64_t epoch, int64_t round) {
+  return generation_of(epoch) > 0 && ((epoch >> kRoundShift) & kRoundMask) == round;
+}
+
+Result<int64_t> epoch_for_round(int64_t round, const std::vector<int64_t>& observed) {
+  int64_t highest_generation = 0;
+  for (int64_t epoch : observed) {
+    if (in_round(epoch, round)) {
+      return (generation_of(epoch) << kGenerationShift) | (round << kRoundShift);
+    }
+    highest_generation = std::max(highest_generation, generation_of(epoch));
+  }
+  int64_t generation = highest_generation + 1;
+  // Epochs fill the high 32 bits of a zxid, which is a signed long.
+  if (generation >= (int64_t{1} << (31 - kGenerationShift))) {
+    return make_error(ErrorKind::Unsafe, "epoch generation " + std::to_string(highest_generation) +
+                                             " leaves no room for another restore");
+  }
+  return (generation << kGenerationShift) | (round << kRoundShift);
 }
 
 std::optional<int64_t> highest_epoch_in(const fs::path& snap_dir) {

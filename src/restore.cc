@@ -84,31 +84,58 @@ std::string join(const std::vector<std::string>& names) {
   return out;
 }
 
-// Waits until this node serves at `epoch`'s generation or later and the
-// ensemble is healthy. Members still serving an older generation are named:
-// this node will not join them (epoch.h), so they must be restored too.
-Result<health::EnsembleHealth> wait_for_generation(const Node& node, int64_t epoch,
+// Whether a serving member's zxid shows it serves the installed data: a zxid
+// of the new generation, or exactly the installed data's last zxid (a member
+// that took no write since the new leader was elected still reports it).
+bool serves_installed(const health::MemberHealth& m, int64_t epoch, int64_t installed_zxid) {
+  if (m.state != health::MemberState::kServing || !m.zxid) return false;
+  int64_t seen = epoch_of_zxid(*m.zxid);
+  int64_t round = (epoch >> kRoundShift) & kRoundMask;
+  return *m.zxid == installed_zxid ||
+         (in_round(seen, round) && generation_of(seen) == generation_of(epoch));
+}
+
+// The members to ask directly: zoo.cfg's, else the hosts Exhibitor reports
+// (on this node's client port: Exhibitor does not say theirs).
+std::vector<health::Endpoint> member_endpoints(
+    const Node& node, const Result<health::EnsembleHealth>& ensemble) {
+  std::vector<health::Endpoint> endpoints = node.members;
+  if (endpoints.empty() && ensemble) {
+    for (const auto& m : ensemble->members) {
+      endpoints.push_back({m.host, m.client_port.value_or(node.local.client_port)});
+    }
+  }
+  return endpoints;
+}
+
+// Epochs the ensemble serves under right now, from members' zxids.
+std::vector<int64_t> serving_epochs(const Node& node) {
+  std::vector<int64_t> epochs;
+  for (const auto& m : health::probe_direct(member_endpoints(node, node.probe(kProbeTimeout)),
+                                            kProbeTimeout)
+                           .members) {
+    if (m.state == health::MemberState::kServing && m.zxid) epochs.push_back(epoch_of_zxid(*m.zxid));
+  }
+  return epochs;
+}
+
+// Waits until this node serves the installed data and the ensemble is
+// healthy. Members serving anything else are named: this node will not join
+// them (epoch.h), so they must be restored too.
+Result<health::EnsembleHealth> wait_for_generation(const Node& node, const char* command,
+                                                   int64_t epoch, int64_t installed_zxid,
                                                    const WaitOptions& wait,
                                                    std::vector<std::string>& warnings) {
   auto deadline = Clock::now() + wait.timeout;
   std::vector<std::string> stale;
   std::string last;
   for (;;) {
-    health::MemberHealth self = node.probe_self(kProbeTimeout);
-    bool self_restored = self.state == health::MemberState::kServing && self.zxid &&
-                         generation_of(epoch_of_zxid(*self.zxid)) >= generation_of(epoch);
+    bool self_restored = serves_installed(node.probe_self(kProbeTimeout), epoch, installed_zxid);
     auto ensemble = node.probe(kProbeTimeout);
-    // Exhibitor reports no zxids: ask each member directly where they are known.
-    std::vector<health::Endpoint> endpoints = node.members;
-    if (endpoints.empty() && ensemble) {
-      for (const auto& m : ensemble->members) {
-        endpoints.push_back({m.host, m.client_port.value_or(node.local.client_port)});
-      }
-    }
     stale.clear();
-    for (const auto& m : health::probe_direct(endpoints, kProbeTimeout).members) {
-      if (m.state == health::MemberState::kServing && m.zxid &&
-          generation_of(epoch_of_zxid(*m.zxid)) < generation_of(epoch)) {
+    // Exhibitor reports no zxids: ask each member directly.
+    for (const auto& m : health::probe_direct(member_endpoints(node, ensemble), kProbeTimeout).members) {
+      if (m.state == health::MemberState::kServing && !serves_installed(m, epoch, installed_zxid)) {
         stale.push_back(m.name());
       }
     }
@@ -119,13 +146,15 @@ Result<health::EnsembleHealth> wait_for_generation(const Node& node, int64_t epo
   }
   if (!stale.empty()) {
     return make_error(ErrorKind::Unsafe,
-                      "the restored node is in place and started, but " + join(stale) +
-                          " still serve the pre-restore data and it will not join them: run "
-                          "zk-tool restore on those masters too (" + last + ")");
+                      std::string("this node's ") + command + "d data is in place and started, but " +
+                          join(stale) + " still serve the pre-" + command +
+                          " data and it will not join them: run zk-tool " + command +
+                          " on those masters too (" + last + ")");
   }
   warnings.push_back("last health: " + last);
-  return make_error(ErrorKind::Unhealthy, "the restored node is in place and started, but the "
-                                          "ensemble did not become healthy in time: " + last);
+  return make_error(ErrorKind::Unhealthy, std::string("this node's ") + command +
+                                              "d data is in place and started, but the ensemble "
+                                              "did not become healthy in time: " + last);
 }
 
 // The replacement log directory must be on the live one's file system for
@@ -161,6 +190,16 @@ Result<RestoreReport> restore(const Node& node, const RestoreRequest& request) {
                               *lock->stale_holder());
   }
 
+  // 0. A restore that cannot watch the ensemble cannot tell when it is done,
+  // nor whether other members still serve the old data: refuse up front.
+  if (request.wait.wait && !request.dry_run) {
+    auto seen = node.probe(kProbeTimeout);
+    if (!seen) {
+      return make_error(ErrorKind::Unhealthy, "cannot see the ensemble (" + seen.error().message +
+                                                  "); nothing was changed");
+    }
+  }
+
   // 1. Prove the archive, staged beside the live data (rule 1).
   auto staged = stage_and_verify(request.archive, node.data_dir);
   if (!staged) return staged.error();
@@ -177,13 +216,19 @@ Result<RestoreReport> restore(const Node& node, const RestoreRequest& request) {
                         zs::zxid_hex(report.restored_zxid) + ", " +
                         std::to_string(report.znode_count) + " znodes");
 
-  // 2. A new restore generation, the replaced data's owner and mode.
+  // 2. The restore's epoch (epoch.h), the replaced data's owner and mode.
   fs::path staged_snap = staged->dirs.snap_dir;
-  int64_t highest = epoch_of_zxid(staged->state.last_zxid);
+  const archive::Manifest* m = staged->manifest ? &*staged->manifest : nullptr;
+  std::string identity = "restore " + zs::zxid_hex(report.restored_zxid) + " " +
+                         std::to_string(report.znode_count) +
+                         (m ? " " + m->host + " " + std::to_string(m->created.time_since_epoch().count())
+                            : std::string());
+  std::vector<int64_t> observed = serving_epochs(node);
+  observed.push_back(epoch_of_zxid(report.restored_zxid));
   for (const fs::path& d : {node.dirs.snap_dir, staged_snap}) {
-    highest = std::max(highest, highest_epoch_in(d).value_or(0));
+    if (auto e = highest_epoch_in(d)) observed.push_back(*e);
   }
-  auto epoch = next_generation_epoch(highest);
+  auto epoch = epoch_for_round(round_of(identity), observed);
   if (!epoch) return epoch.error();
   report.epoch = *epoch;
   if (Status s = write_epochs(staged_snap, *epoch); !s) return s.error();
@@ -240,7 +285,9 @@ Result<RestoreReport> restore(const Node& node, const RestoreRequest& request) {
                       "restored data is in place but " + started.error().message + rollback_hint);
   }
   if (!request.wait.wait) return report;
-  auto healthy = wait_for_generation(node, *epoch, request.wait, report.warnings);
+  auto healthy =
+      wait_for_generation(node, "restore", *epoch, report.restored_zxid, request.wait,
+                          report.warnings);
   if (!healthy) {
     return make_error(healthy.error().kind, healthy.error().message + rollback_hint);
   }
@@ -273,13 +320,20 @@ Result<RollbackReport> rollback(const Node& node, const WaitOptions& wait) {
     swaps.push_back({live, *newest});
     report.restored_from.push_back(*newest);
   }
-  int64_t highest = 0;
+  // What the put-back data replays to, to recognise members serving it.
+  zs::DataDirs put_back{swaps.front().replacement,
+                        swaps.size() > 1 ? swaps.back().replacement : swaps.front().replacement};
+  auto old_state = zs::load_state(put_back);
+  if (!old_state) return old_state.error();
+  int64_t installed_zxid = old_state->last_zxid;
+  std::vector<int64_t> observed = serving_epochs(node);
   for (const Swap& s : swaps) {
     for (const fs::path& d : {s.live, s.replacement}) {
-      highest = std::max(highest, highest_epoch_in(d).value_or(0));
+      if (auto e = highest_epoch_in(d)) observed.push_back(*e);
     }
   }
-  auto epoch = next_generation_epoch(highest);
+  auto epoch = epoch_for_round(
+      round_of("rollback " + swaps.front().replacement.filename().string()), observed);
   if (!epoch) return epoch.error();
   report.epoch = *epoch;
   if (Status s = write_epochs(swaps.front().replacement, *epoch); !s) return s.error();
@@ -296,7 +350,8 @@ Result<RollbackReport> rollback(const Node& node, const WaitOptions& wait) {
   auto started = systemd->start_unit(node.unit, Clock::now() + node.start_timeout);
   if (!started) return started.error();
   if (!wait.wait) return report;
-  auto healthy = wait_for_generation(node, *epoch, wait, report.warnings);
+  auto healthy =
+      wait_for_generation(node, "rollback", *epoch, installed_zxid, wait, report.warnings);
   if (!healthy) return healthy.error();
   report.health = *healthy;
   return report;

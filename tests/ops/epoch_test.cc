@@ -11,19 +11,39 @@ using testing::read_file;
 using testing::ScratchDir;
 using testing::write_file;
 
-TEST(Epoch, TheNextGenerationIsAboveEveryEpochOfThePreviousOne) {
-  auto first = next_generation_epoch(1);
-  ASSERT_TRUE(first);
-  EXPECT_EQ(*first, int64_t{1} << kGenerationShift);
-  // Elections within the generation do not change which one comes next...
-  EXPECT_EQ(next_generation_epoch(*first + 5).value(), int64_t{2} << kGenerationShift);
-  // ...so every master restored in one round installs the same epoch.
-  EXPECT_EQ(next_generation_epoch(3).value(), next_generation_epoch(17).value());
-  EXPECT_GT(generation_of(next_generation_epoch(*first + 1000).value()), generation_of(*first));
+TEST(Epoch, ANewRoundStartsTheGenerationAboveEverythingSeen) {
+  int64_t round = round_of("restore 0x100000abc");
+  auto epoch = epoch_for_round(round, {1, 7, 3});
+  ASSERT_TRUE(epoch);
+  EXPECT_EQ(generation_of(*epoch), 1);
+  EXPECT_TRUE(in_round(*epoch, round));
+  // Above a cluster restored before, whatever its elections since.
+  auto next = epoch_for_round(round_of("another archive"), {*epoch + 5});
+  ASSERT_TRUE(next);
+  EXPECT_EQ(generation_of(*next), 2);
+  EXPECT_GT(*next, *epoch + 5);
+}
+
+TEST(Epoch, EveryMasterOfOneRoundInstallsTheSameEpoch) {
+  int64_t round = round_of("restore 0x100000abc 42 m1 1700000000");
+  // The first master sees only the old cluster's epochs...
+  int64_t first = epoch_for_round(round, {5, 5}).value();
+  // ...a later one may already have been synced by the restored quorum, whose
+  // leader was elected at first + 1: it must not start a generation above it.
+  EXPECT_EQ(epoch_for_round(round, {5, first + 1}).value(), first);
+  EXPECT_EQ(epoch_for_round(round, {first + 3, 5}).value(), first);
+  // It stays below the restored leader's epoch, so it follows it.
+  EXPECT_LT(first, first + 1);
+}
+
+TEST(Epoch, RoundsDoNotCollideOnDifferentArchives) {
+  EXPECT_NE(round_of("restore 0x100000abc 42"), round_of("restore 0x100000abd 42"));
+  EXPECT_EQ(round_of("same"), round_of("same"));
+  EXPECT_FALSE(in_round(5, round_of("x")));  // generation 0: no restore ever
 }
 
 TEST(Epoch, RefusesToOverflowTheZxid) {
-  auto too_far = next_generation_epoch((int64_t{1} << 31) - 1);
+  auto too_far = epoch_for_round(1, {(int64_t{1} << 31) - 1});
   ASSERT_FALSE(too_far);
   EXPECT_EQ(too_far.error().kind, ErrorKind::Unsafe);
 }

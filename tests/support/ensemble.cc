@@ -80,11 +80,14 @@ std::string zoo_cfg(const EnsembleLayout& layout, const NodeLayout& node) {
   line("autopurge.purgeInterval", std::to_string(c.autopurge_purge_interval_hours));
   line("4lw.commands.whitelist", "*");
   line("admin.enableServer", "false");
-  // A single node without server lines runs standalone.
+  // A single node without server lines runs standalone. Each server line
+  // names its client port too: the members listen on different ports here,
+  // and tools reading this zoo.cfg (zk-tool --zoo-cfg) must find them all.
   if (layout.nodes.size() > 1) {
     for (const auto& peer : layout.nodes) {
-      line("server." + std::to_string(peer.id), "127.0.0.1:" + std::to_string(peer.peer_port) +
-                                                    ":" + std::to_string(peer.election_port));
+      line("server." + std::to_string(peer.id),
+           "127.0.0.1:" + std::to_string(peer.peer_port) + ":" +
+               std::to_string(peer.election_port) + ";" + peer.client_address());
     }
   }
   return cfg;

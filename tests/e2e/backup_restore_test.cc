@@ -1,0 +1,425 @@
+// backup, verify, restore and rollback end to end, as operators run them: the
+// zk-tool binary against a real 3-node ZooKeeper ensemble whose nodes are
+// units of a real systemd user manager, driven over D-Bus, with ensemble
+// health from the members' four-letter words or from Exhibitor's status API
+// (served from the live nodes).
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <iostream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "cluster/systemd_ensemble.h"
+#include "lock.h"
+#include "support/populate.h"
+#include "support/process.h"
+#include "support/tree_diff.h"
+#include "support/zk_client.h"
+
+namespace zktool {
+namespace {
+
+namespace fs = std::filesystem;
+namespace ts = zktool::testsupport;
+using namespace std::chrono_literals;
+
+struct ToolRun {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+ToolRun zk_tool(std::vector<std::string> args) {
+  args.insert(args.begin(), ZKTOOL_BINARY);
+  ToolRun run;
+  auto result = ts::run_tool(args, [&](std::string_view line) {
+    run.out += line;
+    run.out += '\n';
+  });
+  if (result) {
+    run.exit_code = result->exit_code;
+    run.err = result->stderr_text;
+  } else {
+    run.err = result.error().message;
+  }
+  return run;
+}
+
+std::string join(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const auto& l : lines) out += l + "\n";
+  return out;
+}
+
+std::vector<std::string> listing(const fs::path& dir) {
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+class BackupRestore : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string pattern = (fs::temp_directory_path() / "zktool-e2e-XXXXXX").string();
+    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+    ts::EnsembleConfig config;
+    config.base_dir = dir_ / "ensemble";
+    fs::create_directories(config.base_dir);
+    config.nodes = 3;
+    config.snap_count = 500;
+    config.container_check_interval_ms = 500;
+    auto ensemble = ts::SystemdEnsemble::start(config);
+    ASSERT_TRUE(ensemble) << ensemble.error().message;
+    ensemble_ = std::move(ensemble.value());
+  }
+
+  void TearDown() override {
+    ensemble_.reset();
+    if (HasFailure()) {
+      std::cerr << "kept " << dir_ << "\n";
+    } else {
+      fs::remove_all(dir_);
+    }
+  }
+
+  // The flags that point zk-tool at node i, its unit, systemd and the members.
+  std::vector<std::string> node_args(size_t i) const {
+    return {"--zoo-cfg", ensemble_->zoo_cfg(i).string(), "--unit", ensemble_->unit_name(i),
+            "--systemd-address", ensemble_->bus_target().address(), "--health", "zk"};
+  }
+
+  ToolRun run_on(size_t i, std::vector<std::string> args) const {
+    auto extra = node_args(i);
+    args.insert(args.end(), extra.begin(), extra.end());
+    return zk_tool(args);
+  }
+
+  // Writes the data set through a session that is then closed (so the tree
+  // holds no ephemerals that could expire under a comparison).
+  void write_data(const std::string& root, int bulk) {
+    auto client = ts::ZkClient::connect(ensemble_->connect_string());
+    ASSERT_TRUE(client) << client.error().message;
+    ts::VariedOptions options;
+    options.root = root;
+    options.ttl = false;
+    options.bulk_znodes = bulk;
+    options.large_znodes = 1;
+    auto data = ts::write_varied_data(**client, options);
+    ASSERT_TRUE(data) << data.error().message;
+    // The leader reaps the emptied container soon; wait, so that every tree
+    // read afterwards is one a restore can reproduce.
+    auto deadline = std::chrono::steady_clock::now() + 30s;
+    for (const std::string& path : data->reapable) {
+      for (;;) {
+        auto exists = (*client)->exists(path);
+        ASSERT_TRUE(exists);
+        if (!*exists) break;
+        ASSERT_LT(std::chrono::steady_clock::now(), deadline) << path << " was never reaped";
+        std::this_thread::sleep_for(100ms);
+      }
+    }
+  }
+
+  ts::ZnodeTree read_tree() {
+    auto client = ts::ZkClient::connect(ensemble_->connect_string());
+    EXPECT_TRUE(client);
+    if (!client) return {};
+    EXPECT_TRUE((*client)->add_auth("digest", ts::kVariedDigestCredentials));
+    auto tree = (*client)->snapshot_tree();
+    EXPECT_TRUE(tree) << tree.error().message;
+    return tree ? *tree : ts::ZnodeTree{};
+  }
+
+  fs::path backup_node(size_t i, const std::string& name) {
+    fs::path archive = dir_ / name;
+    ToolRun run = run_on(i, {"backup", archive.string(), "--cold"});
+    EXPECT_EQ(run.exit_code, 0) << run.err;
+    return archive;
+  }
+
+  // Restores every node at once; returns each run.
+  std::vector<ToolRun> restore_all(const fs::path& archive) {
+    std::vector<std::future<ToolRun>> runs;
+    for (size_t i = 0; i < ensemble_->size(); ++i) {
+      runs.push_back(std::async(std::launch::async, [this, i, archive] {
+        return run_on(i, {"restore", archive.string(), "--wait-timeout", "120"});
+      }));
+    }
+    std::vector<ToolRun> results;
+    for (auto& r : runs) results.push_back(r.get());
+    return results;
+  }
+
+  void expect_tree(const ts::ZnodeTree& expected) {
+    auto diff = ts::diff_trees(expected, read_tree());
+    EXPECT_TRUE(diff.empty()) << join(diff);
+  }
+
+  fs::path dir_;
+  std::unique_ptr<ts::SystemdEnsemble> ensemble_;
+};
+
+TEST_F(BackupRestore, BackupFromOneNodeWhileTheOthersServe) {
+  write_data("/app", 500);
+  // Writes keep landing on the other members while node 0 is backed up.
+  std::atomic<bool> done{false};
+  std::atomic<int> writes{0}, failures{0};
+  std::thread writer([&] {
+    const auto& n1 = ensemble_->node(1);
+    auto client = ts::ZkClient::connect(n1.client_address());
+    if (!client) return;
+    for (int i = 0; !done; ++i) {
+      auto made = (*client)->create("/during-" + std::to_string(i), "x");
+      (made ? writes : failures)++;
+      std::this_thread::sleep_for(20ms);
+    }
+  });
+  fs::path archive = dir_ / "node0.tar.zst";
+  ToolRun run = run_on(0, {"backup", archive.string(), "--cold", "--json"});
+  done = true;
+  writer.join();
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(failures, 0);
+  EXPECT_GT(writes, 0);
+  auto report = nlohmann::json::parse(run.out);
+  EXPECT_EQ(report["digest_verified"], true);
+  EXPECT_LT(report["downtime_seconds"].get<double>(), 30.0);
+  ASSERT_TRUE(ensemble_->wait_healthy());
+
+  ToolRun verify = zk_tool({"verify", archive.string(), "--json"});
+  ASSERT_EQ(verify.exit_code, 0) << verify.err;
+  auto v = nlohmann::json::parse(verify.out);
+  EXPECT_EQ(v["manifest"], true);
+  EXPECT_EQ(v["last_zxid"], report["last_zxid"]);
+  EXPECT_EQ(v["digest_verified"], true);
+  // Nothing but the archive is left beside it.
+  EXPECT_EQ(listing(dir_), (std::vector<std::string>{"ensemble", "node0.tar.zst"}));
+}
+
+TEST_F(BackupRestore, WholeClusterRestoreBringsBackExactlyTheBackedUpTree) {
+  write_data("/app", 500);
+  ts::ZnodeTree at_backup = read_tree();
+  fs::path archive = backup_node(1, "node1.tar.zst");
+  ASSERT_TRUE(ensemble_->wait_healthy());
+  // Changes after the backup: all of them must be gone after the restore.
+  write_data("/after", 50);
+  {
+    auto client = ts::ZkClient::connect(ensemble_->connect_string());
+    ASSERT_TRUE(client);
+    ASSERT_TRUE((*client)->add_auth("digest", ts::kVariedDigestCredentials));
+    ASSERT_TRUE((*client)->set("/app/persistent/p1", std::string_view("changed after")));
+  }
+  auto started = std::chrono::steady_clock::now();
+  for (const ToolRun& run : restore_all(archive)) {
+    EXPECT_EQ(run.exit_code, 0) << run.err << run.out;
+  }
+  std::cerr << "restore of 3 nodes took "
+            << std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count()
+            << " s\n";
+  ASSERT_TRUE(ensemble_->wait_healthy());
+  expect_tree(at_backup);
+  // Each node kept its own myid and its previous data beside the restored.
+  for (size_t i = 0; i < ensemble_->size(); ++i) {
+    const auto& node = ensemble_->node(i);
+    std::ifstream myid(node.data_dir / "myid");
+    int id = 0;
+    myid >> id;
+    EXPECT_EQ(id, node.id);
+    bool aside = false;
+    for (const std::string& name : listing(node.data_dir)) {
+      aside = aside || name.rfind("version-2.pre-restore-", 0) == 0;
+    }
+    EXPECT_TRUE(aside) << "node " << i;
+  }
+
+  // Rollback on every master puts the pre-restore state back, later changes included.
+  std::vector<std::future<ToolRun>> rollbacks;
+  for (size_t i = 0; i < ensemble_->size(); ++i) {
+    rollbacks.push_back(std::async(std::launch::async, [this, i] {
+      return run_on(i, {"rollback", "--wait-timeout", "120"});
+    }));
+  }
+  for (auto& r : rollbacks) {
+    ToolRun run = r.get();
+    EXPECT_EQ(run.exit_code, 0) << run.err;
+  }
+  ASSERT_TRUE(ensemble_->wait_healthy());
+  auto client = ts::ZkClient::connect(ensemble_->connect_string());
+  ASSERT_TRUE(client);
+  auto after = (*client)->exists("/after");
+  ASSERT_TRUE(after);
+  EXPECT_TRUE(*after) << "rollback did not bring back the post-backup data";
+}
+
+TEST_F(BackupRestore, ARestoredNodeRefusesMembersStillServingTheOldDataInAnyOrder) {
+  write_data("/app", 200);
+  ts::ZnodeTree at_backup = read_tree();
+  fs::path archive = backup_node(0, "node0.tar.zst");
+  ASSERT_TRUE(ensemble_->wait_healthy());
+  write_data("/after", 50);
+
+  // Node 0 alone: it is restored and started, but will not join the two
+  // members still serving the newer, pre-restore data, and says so.
+  ToolRun alone = run_on(0, {"restore", archive.string(), "--wait-timeout", "15"});
+  EXPECT_EQ(alone.exit_code, 7) << alone.err;
+  EXPECT_NE(alone.err.find("still serve the pre-restore data"), std::string::npos) << alone.err;
+  auto srvr = ensemble_->node_srvr(0);
+  EXPECT_TRUE(!srvr || !srvr->serving) << "the restored node joined the stale ensemble";
+  // The stale members still serve their own data, untouched by node 0.
+  {
+    auto client = ts::ZkClient::connect(ensemble_->node(1).client_address());
+    ASSERT_TRUE(client);
+    auto after = (*client)->exists("/after");
+    EXPECT_TRUE(after && *after);
+  }
+
+  // The next master, then the last: each completes, no deadlock either way.
+  ToolRun second = run_on(1, {"restore", archive.string(), "--wait-timeout", "120"});
+  EXPECT_EQ(second.exit_code, 0) << second.err;
+  ToolRun third = run_on(2, {"restore", archive.string(), "--wait-timeout", "120"});
+  EXPECT_EQ(third.exit_code, 0) << third.err;
+  ASSERT_TRUE(ensemble_->wait_healthy());
+  expect_tree(at_backup);
+}
+
+TEST_F(BackupRestore, RestoresADcosZkArchive) {
+  write_data("/app", 200);
+  ts::ZnodeTree at_backup = read_tree();
+  // dcos-zk's way: stop the node, tar its ZooKeeper directory with gzip.
+  ASSERT_TRUE(ensemble_->stop_unit(2));
+  const auto& node = ensemble_->node(2);
+  fs::path tree = dir_ / "dcos" / "zookeeper";
+  fs::create_directories(tree / "snapshot");
+  fs::create_directories(tree / "transactions");
+  fs::copy(node.data_dir / "version-2", tree / "snapshot" / "version-2");
+  fs::copy(node.data_dir / "myid", tree / "snapshot" / "myid");
+  fs::copy(node.data_log_dir / "version-2", tree / "transactions" / "version-2");
+  ASSERT_TRUE(ensemble_->start_unit(2));
+  ASSERT_TRUE(ensemble_->wait_healthy());
+  fs::path archive = dir_ / "dcos-zk.tar.gz";
+  auto made = ts::run_tool({"/bin/tar", "-czf", archive.string(), "-C", (dir_ / "dcos").string(),
+                            "./zookeeper"},
+                           [](std::string_view) {});
+  ASSERT_TRUE(made && made->exit_code == 0);
+  write_data("/after", 50);
+  for (const ToolRun& run : restore_all(archive)) {
+    EXPECT_EQ(run.exit_code, 0) << run.err;
+    EXPECT_NE(run.err.find("no manifest"), std::string::npos) << run.err;
+  }
+  ASSERT_TRUE(ensemble_->wait_healthy());
+  expect_tree(at_backup);
+}
+
+TEST_F(BackupRestore, ACorruptArchiveIsRejectedBeforeAnythingIsTouched) {
+  write_data("/app", 100);
+  fs::path archive = backup_node(0, "node0.tar.zst");
+  ASSERT_TRUE(ensemble_->wait_healthy());
+  std::string bytes;
+  {
+    std::ifstream in(archive, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  bytes[bytes.size() / 2] ^= 0x5a;
+  fs::path bad = dir_ / "bad.tar.zst";
+  std::ofstream(bad, std::ios::binary) << bytes;
+  auto before = listing(ensemble_->node(0).data_dir / "version-2");
+  auto pid_before = ensemble_->unit_state(0)->main_pid;
+  ToolRun run = run_on(0, {"restore", bad.string()});
+  EXPECT_EQ(run.exit_code, 3) << run.err;
+  EXPECT_EQ(std::count(run.err.begin(), run.err.end(), '\n'), 1) << run.err;
+  EXPECT_EQ(ensemble_->unit_state(0)->main_pid, pid_before) << "the unit was restarted";
+  EXPECT_EQ(listing(ensemble_->node(0).data_dir / "version-2"), before);
+  for (const std::string& name : listing(ensemble_->node(0).data_dir)) {
+    EXPECT_EQ(name.find("pre-restore"), std::string::npos) << name;
+    EXPECT_EQ(name.find("staging"), std::string::npos) << name;
+  }
+  ToolRun verify = zk_tool({"verify", bad.string()});
+  EXPECT_EQ(verify.exit_code, 3);
+}
+
+TEST_F(BackupRestore, AUnitThatWillNotStopIsAClearErrorAndNothingIsWritten) {
+  // The JVM ignores the stop signal; systemd would kill it only after 60 s.
+  ASSERT_TRUE(ensemble_->replace_unit(0, "KillSignal=SIGCONT\nTimeoutStopSec=60"));
+  fs::path archive = dir_ / "never.tar.zst";
+  ToolRun run = run_on(0, {"backup", archive.string(), "--cold", "--stop-timeout", "3"});
+  EXPECT_EQ(run.exit_code, 5) << run.err;
+  EXPECT_NE(run.err.find(ensemble_->unit_name(0)), std::string::npos) << run.err;
+  EXPECT_FALSE(fs::exists(archive));
+  EXPECT_FALSE(fs::exists(archive.string() + ".part"));
+}
+
+TEST_F(BackupRestore, AnUnreachableExhibitorStopsARestoreBeforeItStarts) {
+  write_data("/app", 50);
+  fs::path archive = backup_node(0, "node0.tar.zst");
+  ASSERT_TRUE(ensemble_->wait_healthy());
+  auto pid_before = ensemble_->unit_state(0)->main_pid;
+  auto args = node_args(0);
+  args.insert(args.begin(), {"restore", archive.string()});
+  // Replace the health source: Exhibitor on a port where nothing listens.
+  auto health = std::find(args.begin(), args.end(), "zk");
+  *health = "exhibitor";
+  args.push_back("--exhibitor-url");
+  args.push_back("http://127.0.0.1:9/exhibitor/v1/cluster/status");
+  ToolRun run = zk_tool(args);
+  EXPECT_EQ(run.exit_code, 6) << run.err;
+  EXPECT_NE(run.err.find("nothing was changed"), std::string::npos) << run.err;
+  EXPECT_EQ(ensemble_->unit_state(0)->main_pid, pid_before);
+}
+
+TEST_F(BackupRestore, RestoreWithExhibitorHealth) {
+  write_data("/app", 100);
+  ts::ZnodeTree at_backup = read_tree();
+  fs::path archive = backup_node(0, "node0.tar.zst");
+  ASSERT_TRUE(ensemble_->wait_healthy());
+  write_data("/after", 20);
+  std::vector<std::future<ToolRun>> runs;
+  for (size_t i = 0; i < ensemble_->size(); ++i) {
+    runs.push_back(std::async(std::launch::async, [this, i, archive] {
+      auto args = node_args(i);
+      args.insert(args.begin(), {"restore", archive.string(), "--wait-timeout", "120"});
+      *std::find(args.begin(), args.end(), "zk") = "exhibitor";
+      args.push_back("--exhibitor-url");
+      args.push_back(ensemble_->exhibitor_url());
+      return zk_tool(args);
+    }));
+  }
+  for (auto& r : runs) {
+    ToolRun run = r.get();
+    EXPECT_EQ(run.exit_code, 0) << run.err;
+  }
+  expect_tree(at_backup);
+}
+
+TEST_F(BackupRestore, ASecondConcurrentRunIsRefusedAsLocked) {
+  auto held = DirectoryLock::acquire(ensemble_->node(0).data_dir, "restore");
+  ASSERT_TRUE(held);
+  ToolRun run = run_on(0, {"backup", (dir_ / "x.tar.zst").string(), "--cold"});
+  EXPECT_EQ(run.exit_code, 8) << run.err;
+  EXPECT_NE(run.err.find("pid=" + std::to_string(::getpid())), std::string::npos) << run.err;
+  ToolRun restore = run_on(0, {"restore", (dir_ / "x.tar.zst").string()});
+  EXPECT_EQ(restore.exit_code, 8) << restore.err;
+}
+
+TEST_F(BackupRestore, DryRunSaysWhatWouldHappenAndChangesNothing) {
+  write_data("/app", 50);
+  fs::path archive = backup_node(0, "node0.tar.zst");
+  ASSERT_TRUE(ensemble_->wait_healthy());
+  auto before = listing(ensemble_->node(0).data_dir);
+  auto pid_before = ensemble_->unit_state(0)->main_pid;
+  ToolRun run = run_on(0, {"restore", archive.string(), "--dry-run"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.out.find("stop " + ensemble_->unit_name(0)), std::string::npos) << run.out;
+  EXPECT_EQ(listing(ensemble_->node(0).data_dir), before);
+  EXPECT_EQ(ensemble_->unit_state(0)->main_pid, pid_before);
+}
+
+}  // namespace
+}  // namespace zktool
