@@ -1,5 +1,6 @@
 // zk-tool's entry point: parse, dispatch to one command, and turn its result
 // into one line on stderr and a documented exit code. No command logic here.
+#include <algorithm>
 #include <cstdio>
 #include <exception>
 
@@ -8,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "command.h"
+#include "config_file.h"
 #include "exit_codes.h"
 
 namespace {
@@ -32,14 +34,37 @@ int main(int argc, char** argv) {
 
   auto commands = zktool::make_commands();
   std::vector<std::pair<CLI::App*, zktool::Command*>> subcommands;
+  std::string config_file = zktool::kDefaultConfigFile;
   for (auto& command : commands) {
     CLI::App* sub = app.add_subcommand(command->name(), command->summary());
     command->setup(*sub);
+    sub->add_option("--config", config_file, "Read options from this file (same names)")
+        ->capture_default_str();
     subcommands.emplace_back(sub, command.get());
   }
 
+  std::vector<std::string> args(argv + 1, argv + argc);
+  std::reverse(args.begin(), args.end());  // CLI11 consumes a reversed vector
   try {
-    app.parse(argc, argv);
+    app.parse(std::vector<std::string>(args));
+    // Options the command line left unset come from the config file.
+    for (auto& [sub, command] : subcommands) {
+      if (!sub->parsed()) continue;
+      bool named = sub->get_option("--config")->count() > 0;
+      auto entries = zktool::read_config_file(config_file, named);
+      if (!entries) {
+        std::fprintf(stderr, "zk-tool: %s\n", entries.error().message.c_str());
+        return zktool::kExitUsage;
+      }
+      std::vector<std::string> extra = zktool::config_arguments(*sub, *entries);
+      if (extra.empty()) break;
+      std::vector<std::string> again(argv + 1, argv + argc);
+      again.insert(again.end(), extra.begin(), extra.end());
+      std::reverse(again.begin(), again.end());
+      app.clear();
+      app.parse(again);
+      break;
+    }
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {

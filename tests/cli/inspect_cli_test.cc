@@ -139,5 +139,41 @@ TEST(InspectCli, NoIntactSnapshotExitsCorrupt) {
   EXPECT_EQ(lines_in(run.err), 1u) << run.err;
 }
 
+TEST(ConfigFile, OptionsComeFromTheFileUnderTheirFlagNames) {
+  ScratchDir dir;
+  dir.copy_zk38();
+  write_file(dir.path() / "zk-tool.conf",
+             "# zk-tool.conf\n"
+             "json = true\n"
+             "data-log-dir = \"" + (dir.path() / "logs").string() + "\"\n"
+             "unit = zookeeper.service   # inspect has no --unit: ignored\n");
+  CliRun run = zk_tool({"inspect", (dir.path() / "data").string(), "--config",
+                        (dir.path() / "zk-tool.conf").string()});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(nlohmann::json::parse(run.out)["last_zxid"], "0x11b");
+}
+
+TEST(ConfigFile, TheCommandLineWins) {
+  ScratchDir dir;
+  dir.copy_zk38();
+  write_file(dir.path() / "zk-tool.conf", "data-log-dir = /nonexistent\njson = true\n");
+  CliRun run = zk_tool({"inspect", (dir.path() / "data").string(), "--data-log-dir",
+                        (dir.path() / "logs").string(), "--config",
+                        (dir.path() / "zk-tool.conf").string()});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(nlohmann::json::parse(run.out)["last_zxid"], "0x11b");
+}
+
+TEST(ConfigFile, ANamedFileMustExistAndParse) {
+  ScratchDir dir;
+  CliRun missing = zk_tool({"inspect", "x", "--config", (dir.path() / "none.conf").string()});
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.err.find("none.conf"), std::string::npos);
+  write_file(dir.path() / "bad.conf", "json = true\nno equals sign here\n");
+  CliRun bad = zk_tool({"inspect", "x", "--config", (dir.path() / "bad.conf").string()});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("bad.conf:2"), std::string::npos) << bad.err;
+}
+
 }  // namespace
 }  // namespace zktool
