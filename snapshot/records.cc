@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "snapshot/jute.h"
+
 namespace zktool::snapshot {
 
 std::string zxid_hex(Zxid zxid) {
@@ -36,6 +38,30 @@ const char* op_name(int32_t type) {
     case kOpCloseSession: return "closeSession";
     case kOpError: return "error";
     default: return "unknown";
+  }
+}
+
+AclList read_acl_list(JuteReader& in) {
+  constexpr uint32_t kAclMinSize = 4 + 4 + 4;  // perms, scheme length, id length
+  AclList acls;
+  int32_t n = in.read_count(kAclMinSize);
+  acls.reserve(static_cast<size_t>(n));
+  for (int32_t i = 0; i < n && !in.failed(); ++i) {
+    Acl acl;
+    acl.perms = in.read_int();
+    acl.scheme = in.read_string();
+    acl.id = in.read_string();
+    acls.push_back(acl);
+  }
+  return acls;
+}
+
+void write_acl_list(JuteWriter& out, const AclList& acls) {
+  out.write_int(static_cast<int32_t>(acls.size()));
+  for (const Acl& acl : acls) {
+    out.write_int(acl.perms);
+    out.write_string(acl.scheme);
+    out.write_string(acl.id);
   }
 }
 

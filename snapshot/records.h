@@ -66,6 +66,12 @@ enum OpCode : int32_t {
 };
 const char* op_name(int32_t type);
 
+class JuteReader;
+class JuteWriter;
+// vector<ACL> as jute encodes it; a failure is left in the reader.
+AclList read_acl_list(JuteReader& in);
+void write_acl_list(JuteWriter& out, const AclList& acls);
+
 struct TxnHeader {
   int64_t client_id = 0;
   int32_t cxid = 0;

@@ -18,7 +18,6 @@ constexpr int32_t kFormatVersion = 2;
 // The seal's trailing string "/" as jute writes it: length 1, then '/'.
 constexpr std::string_view kSealMarker{"\0\0\0\1/", 5};
 constexpr size_t kSealSize = 8 + kSealMarker.size();
-constexpr size_t kAclMinSize = 4 + 4 + 4;  // perms, scheme length, id length
 
 
 Error corrupt(const std::string& name, const std::string& what) {
@@ -47,29 +46,6 @@ Status check_seal(JuteReader& in, std::string_view all, size_t& checked_until, u
                              ", computed " + std::to_string(running) + ")");
   }
   return Ok{};
-}
-
-AclList read_acl_list(JuteReader& in) {
-  AclList acls;
-  int32_t n = in.read_count(kAclMinSize);
-  acls.reserve(static_cast<size_t>(n));
-  for (int32_t i = 0; i < n && !in.failed(); ++i) {
-    Acl acl;
-    acl.perms = in.read_int();
-    acl.scheme = in.read_string();
-    acl.id = in.read_string();
-    acls.push_back(acl);
-  }
-  return acls;
-}
-
-void write_acl_list(JuteWriter& out, const AclList& acls) {
-  out.write_int(static_cast<int32_t>(acls.size()));
-  for (const Acl& acl : acls) {
-    out.write_int(acl.perms);
-    out.write_string(acl.scheme);
-    out.write_string(acl.id);
-  }
 }
 
 }  // namespace

@@ -14,32 +14,17 @@ constexpr int32_t kFormatVersion = 2;
 constexpr size_t kLogHeaderSize = 4 + 4 + 8;
 constexpr uint8_t kEndOfRecord = 0x42;  // 'B'
 constexpr size_t kTxnDigestSize = 4 + 8;
-constexpr size_t kAclMinSize = 4 + 4 + 4;
 
 Error corrupt(const std::string& name, const std::string& what) {
   return make_error(ErrorKind::Corrupt, name + ": " + what);
 }
 
 
-AclList read_acls(JuteReader& in) {
-  AclList acls;
-  int32_t n = in.read_count(kAclMinSize);
-  acls.reserve(static_cast<size_t>(n));
-  for (int32_t i = 0; i < n && !in.failed(); ++i) {
-    Acl acl;
-    acl.perms = in.read_int();
-    acl.scheme = in.read_string();
-    acl.id = in.read_string();
-    acls.push_back(acl);
-  }
-  return acls;
-}
-
 CreateTxn read_create(JuteReader& in, int32_t type, bool v0) {
   CreateTxn t;
   t.path = in.read_string();
   t.data = in.read_buffer();
-  t.acl = read_acls(in);
+  t.acl = read_acl_list(in);
   if (type == kOpCreate || type == kOpCreate2) {
     t.ephemeral = in.read_bool();
     if (!v0) t.parent_cversion = in.read_int();
@@ -76,7 +61,7 @@ bool read_body(JuteReader& in, int32_t type, TxnBody& body, bool create_v0) {
     case kOpSetAcl: {
       SetAclTxn t;
       t.path = in.read_string();
-      t.acl = read_acls(in);
+      t.acl = read_acl_list(in);
       t.version = in.read_int();
       body = std::move(t);
       return true;

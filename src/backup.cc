@@ -3,7 +3,6 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <thread>
 
 #include "file_ops.h"
 #include "lock.h"
@@ -40,20 +39,6 @@ std::string host_name() {
   char host[256] = "unknown";
   ::gethostname(host, sizeof(host) - 1);
   return host;
-}
-
-// Rule 6: once systemd says the unit stopped, nothing may answer on the port.
-Status confirm_port_closed(const Node& node) {
-  auto deadline = Clock::now() + std::chrono::seconds(5);
-  for (;;) {
-    health::MemberHealth self = node.probe_self(std::chrono::milliseconds(500));
-    if (self.state == health::MemberState::kDown) return Ok{};
-    if (Clock::now() > deadline) {
-      return make_error(ErrorKind::Unsafe, node.unit + " is stopped but " + self.name() +
-                                               " still answers: another ZooKeeper serves there");
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
 }
 
 }  // namespace
@@ -110,13 +95,21 @@ Result<BackupReport> backup_cold(const Node& node, const BackupRequest& request)
   report.unit_was_running = unit->active_state == "active";
 
   auto down_at = Clock::now();
-  Status copied = Ok{};
   if (report.unit_was_running) {
-    auto stopped = systemd->stop_unit(node.unit, Clock::now() + node.stop_timeout);
-    if (!stopped) return stopped.error();
+    if (Status s = node.stop(*systemd); !s) {
+      // A unit that stopped while something else still answers comes back up.
+      if (s.error().kind == ErrorKind::Unsafe) {
+        (void)systemd->start_unit(node.unit, Clock::now() + node.start_timeout);
+      }
+      return s.error();
+    }
+  } else if (node.probe_self(std::chrono::milliseconds(500)).state != health::MemberState::kDown) {
+    return make_error(ErrorKind::Unsafe, node.unit + " is not running, but a ZooKeeper answers on " +
+                                             node.local.host + ":" +
+                                             std::to_string(node.local.client_port) +
+                                             ": a cold copy of its files would be inconsistent");
   }
-  copied = confirm_port_closed(node);
-  if (copied) copied = copy_restore_set(node.dirs, staging->path());
+  Status copied = copy_restore_set(node.dirs, staging->path());
   if (report.unit_was_running) {
     // The node comes back whatever happened to the copy.
     auto started = systemd->start_unit(node.unit, Clock::now() + node.start_timeout);

@@ -1,17 +1,10 @@
 #include "config_file.h"
 
-#include <fstream>
+#include "key_value_file.h"
 
 namespace zktool {
 
 namespace {
-
-std::string trim(std::string_view s) {
-  size_t b = s.find_first_not_of(" \t\r");
-  if (b == std::string_view::npos) return {};
-  size_t e = s.find_last_not_of(" \t\r");
-  return std::string(s.substr(b, e - b + 1));
-}
 
 std::string unquote(std::string v) {
   if (v.size() >= 2 && (v.front() == '"' || v.front() == '\'') && v.back() == v.front()) {
@@ -23,24 +16,12 @@ std::string unquote(std::string v) {
 }  // namespace
 
 Result<ConfigEntries> read_config_file(const std::filesystem::path& file, bool required) {
-  std::ifstream in(file);
-  if (!in) {
-    if (!required) return ConfigEntries{};
-    return make_error(ErrorKind::Usage, file.string() + ": cannot read the config file");
-  }
+  std::error_code ec;
+  if (!required && !std::filesystem::exists(file, ec)) return ConfigEntries{};
+  auto lines = read_key_value_file(file, /*strict=*/true);
+  if (!lines) return make_error(ErrorKind::Usage, lines.error().message);
   ConfigEntries entries;
-  std::string line;
-  for (int number = 1; std::getline(in, line); ++number) {
-    std::string text = trim(line.substr(0, line.find('#')));
-    if (text.empty()) continue;
-    auto eq = text.find('=');
-    if (eq == std::string::npos) {
-      return make_error(ErrorKind::Usage, file.string() + ":" + std::to_string(number) +
-                                              ": expected name = value");
-    }
-    entries.emplace_back(trim(std::string_view(text).substr(0, eq)),
-                         unquote(trim(std::string_view(text).substr(eq + 1))));
-  }
+  for (KeyValue& kv : *lines) entries.emplace_back(std::move(kv.key), unquote(std::move(kv.value)));
   return entries;
 }
 

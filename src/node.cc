@@ -1,5 +1,7 @@
 #include "node.h"
 
+#include <thread>
+
 #include "zoo_cfg.h"
 
 namespace zktool {
@@ -81,6 +83,22 @@ Result<health::EnsembleHealth> Node::probe(std::chrono::milliseconds timeout) co
 health::MemberHealth Node::probe_self(std::chrono::milliseconds timeout) const {
   health::EnsembleHealth self = health::probe_direct({local}, timeout);
   return self.members.front();
+}
+
+Status Node::stop(service::ServiceManager& systemd) const {
+  using Clock = std::chrono::steady_clock;
+  auto stopped = systemd.stop_unit(unit, Clock::now() + stop_timeout);
+  if (!stopped) return stopped.error();
+  auto deadline = Clock::now() + std::chrono::seconds(5);
+  for (;;) {
+    health::MemberHealth self = probe_self(std::chrono::milliseconds(500));
+    if (self.state == health::MemberState::kDown) return Ok{};
+    if (Clock::now() > deadline) {
+      return make_error(ErrorKind::Unsafe, unit + " is stopped but " + self.name() +
+                                               " still answers: another ZooKeeper serves there");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
 }
 
 }  // namespace zktool

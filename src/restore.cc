@@ -28,25 +28,6 @@ struct Swap {
   fs::path replacement;
 };
 
-Status confirm_port_closed(const Node& node) {
-  auto deadline = Clock::now() + std::chrono::seconds(5);
-  for (;;) {
-    health::MemberHealth self = node.probe_self(milliseconds(500));
-    if (self.state == health::MemberState::kDown) return Ok{};
-    if (Clock::now() > deadline) {
-      return make_error(ErrorKind::Unsafe, node.unit + " is stopped but " + self.name() +
-                                               " still answers: another ZooKeeper serves there");
-    }
-    std::this_thread::sleep_for(milliseconds(200));
-  }
-}
-
-Status stop_node(const Node& node, service::ServiceManager& systemd) {
-  auto stopped = systemd.stop_unit(node.unit, Clock::now() + node.stop_timeout);
-  if (!stopped) return stopped.error();
-  return confirm_port_closed(node);
-}
-
 // Moves each live directory aside as <live>.<label>-<stamp>, then renames its
 // replacement in. A failure part way puts back what it moved.
 Result<std::vector<fs::path>> swap_in(const std::vector<Swap>& swaps, const std::string& label) {
@@ -267,7 +248,7 @@ Result<RestoreReport> restore(const Node& node, const RestoreRequest& request) {
   // 3. Stop, swap, start (rules 2, 5, 6).
   auto systemd = service::ServiceManager::connect(node.bus);
   if (!systemd) return systemd.error();
-  if (Status s = stop_node(node, *systemd); !s) return s.error();
+  if (Status s = node.stop(*systemd); !s) return s.error();
   auto aside = swap_in(swaps, "pre-restore");
   if (!aside) {
     (void)systemd->start_unit(node.unit, Clock::now() + node.start_timeout);
@@ -340,7 +321,7 @@ Result<RollbackReport> rollback(const Node& node, const WaitOptions& wait) {
 
   auto systemd = service::ServiceManager::connect(node.bus);
   if (!systemd) return systemd.error();
-  if (Status s = stop_node(node, *systemd); !s) return s.error();
+  if (Status s = node.stop(*systemd); !s) return s.error();
   auto aside = swap_in(swaps, "rolled-back");
   if (!aside) {
     (void)systemd->start_unit(node.unit, Clock::now() + node.start_timeout);

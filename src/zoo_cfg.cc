@@ -1,20 +1,14 @@
 #include "zoo_cfg.h"
 
 #include <charconv>
-#include <fstream>
+
+#include "key_value_file.h"
 
 namespace zktool {
 
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string trim(std::string_view s) {
-  size_t b = s.find_first_not_of(" \t\r");
-  if (b == std::string_view::npos) return {};
-  size_t e = s.find_last_not_of(" \t\r");
-  return std::string(s.substr(b, e - b + 1));
-}
 
 std::optional<int> parse_int(std::string_view s) {
   int v = 0;
@@ -50,16 +44,11 @@ Result<ZooCfgServer> parse_server(const std::string& key, const std::string& val
 }
 
 Status read_lines(const fs::path& file, ZooCfg& cfg, bool servers_only) {
-  std::ifstream in(file);
-  if (!in) return make_error(ErrorKind::Io, file.string() + ": cannot read");
-  std::string line;
-  while (std::getline(in, line)) {
-    std::string text = trim(line);
-    if (text.empty() || text[0] == '#') continue;
-    auto eq = text.find('=');
-    if (eq == std::string::npos) continue;
-    std::string key = trim(std::string_view(text).substr(0, eq));
-    std::string value = trim(std::string_view(text).substr(eq + 1));
+  auto lines = read_key_value_file(file, /*strict=*/false);
+  if (!lines) return lines.error();
+  for (const KeyValue& kv : *lines) {
+    const std::string& key = kv.key;
+    const std::string& value = kv.value;
     if (key.rfind("server.", 0) == 0) {
       auto server = parse_server(key, value, file);
       if (!server) return server.error();

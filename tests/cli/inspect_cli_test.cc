@@ -15,25 +15,11 @@ using testing::read_file;
 using testing::ScratchDir;
 using testing::write_file;
 
-struct CliRun {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
+using CliRun = testsupport::CapturedRun;
 
 CliRun zk_tool(std::vector<std::string> args) {
   args.insert(args.begin(), ZKTOOL_BINARY);
-  CliRun run;
-  auto result = testsupport::run_tool(args, [&](std::string_view line) {
-    run.out += line;
-    run.out += '\n';
-  });
-  EXPECT_TRUE(result) << result.error().message;
-  if (result) {
-    run.exit_code = result->exit_code;
-    run.err = result->stderr_text;
-  }
-  return run;
+  return testsupport::run_captured(args);
 }
 
 size_t lines_in(const std::string& text) { return std::count(text.begin(), text.end(), '\n'); }

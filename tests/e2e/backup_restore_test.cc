@@ -29,26 +29,11 @@ namespace fs = std::filesystem;
 namespace ts = zktool::testsupport;
 using namespace std::chrono_literals;
 
-struct ToolRun {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
+using ToolRun = ts::CapturedRun;
 
 ToolRun zk_tool(std::vector<std::string> args) {
   args.insert(args.begin(), ZKTOOL_BINARY);
-  ToolRun run;
-  auto result = ts::run_tool(args, [&](std::string_view line) {
-    run.out += line;
-    run.out += '\n';
-  });
-  if (result) {
-    run.exit_code = result->exit_code;
-    run.err = result->stderr_text;
-  } else {
-    run.err = result.error().message;
-  }
-  return run;
+  return ts::run_captured(args);
 }
 
 std::string join(const std::vector<std::string>& lines) {
@@ -346,8 +331,8 @@ TEST_F(BackupRestore, ACorruptArchiveIsRejectedBeforeAnythingIsTouched) {
 }
 
 TEST_F(BackupRestore, AUnitThatWillNotStopIsAClearErrorAndNothingIsWritten) {
-  // The JVM ignores the stop signal; systemd would kill it only after 60 s.
-  ASSERT_TRUE(ensemble_->replace_unit(0, "KillSignal=SIGCONT\nTimeoutStopSec=60"));
+  // The JVM ignores the stop signal; systemd kills it only after 10 s.
+  ASSERT_TRUE(ensemble_->replace_unit(0, "KillSignal=SIGCONT\nTimeoutStopSec=10"));
   fs::path archive = dir_ / "never.tar.zst";
   ToolRun run = run_on(0, {"backup", archive.string(), "--cold", "--stop-timeout", "3"});
   EXPECT_EQ(run.exit_code, 5) << run.err;

@@ -7,6 +7,7 @@
 //   zk-demo --zk-tool build/src/zk-tool [--dir DIR]
 #include <stdlib.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -38,17 +39,18 @@ int run(std::vector<std::string> args) {
   for (const std::string& a : args) text += " " + a;
   text += "\n";
   args.insert(args.begin(), zk_tool);
-  auto result = ts::run_tool(args, [&](std::string_view out) {
-    text += "  " + std::string(out) + "\n";
-  });
-  int code = result ? result->exit_code : -1;
-  if (!result) text += "  (could not run: " + result.error().message + ")\n";
-  if (result && !result->stderr_text.empty()) text += "  " + result->stderr_text;
-  text += "  [exit " + std::to_string(code) + "]\n";
+  ts::CapturedRun result = ts::run_captured(args);
+  for (size_t start = 0; start < result.out.size();) {
+    size_t end = std::min(result.out.find('\n', start), result.out.size());
+    text += "  " + result.out.substr(start, end - start) + "\n";
+    start = end + 1;
+  }
+  if (!result.err.empty()) text += "  " + result.err;
+  text += "  [exit " + std::to_string(result.exit_code) + "]\n";
   std::lock_guard<std::mutex> lock(print);
   std::fputs(text.c_str(), stdout);
   std::fflush(stdout);
-  return code;
+  return result.exit_code;
 }
 
 ts::ZnodeTree read_tree(const ts::SystemdEnsemble& ensemble) {

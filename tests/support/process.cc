@@ -269,4 +269,19 @@ Result<ToolResult> run_tool(const std::vector<std::string>& argv,
   return result;
 }
 
+CapturedRun run_captured(const std::vector<std::string>& argv) {
+  CapturedRun run;
+  auto result = run_tool(argv, [&](std::string_view line) {
+    run.out += line;
+    run.out += '\n';
+  });
+  if (!result) {
+    run.err = result.error().message;
+    return run;
+  }
+  run.exit_code = result->exit_code;
+  run.err = result->stderr_text;
+  return run;
+}
+
 }  // namespace zktool::testsupport

@@ -51,4 +51,13 @@ struct ToolResult {
 Result<ToolResult> run_tool(const std::vector<std::string>& argv,
                             const std::function<void(std::string_view)>& on_line);
 
+struct CapturedRun {
+  int exit_code = -1;  // -1: the tool could not be started (the reason is in err)
+  std::string out;
+  std::string err;
+};
+
+// Runs a tool to completion and collects what it printed.
+CapturedRun run_captured(const std::vector<std::string>& argv);
+
 }  // namespace zktool::testsupport
