@@ -9,6 +9,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <future>
 #include <iostream>
 #include <thread>
@@ -130,17 +131,28 @@ class BackupRestore : public ::testing::Test {
     return archive;
   }
 
-  // Restores every node at once; returns each run.
-  std::vector<ToolRun> restore_all(const fs::path& archive) {
+  // Runs zk-tool on every node at once, as one shell per master would, with
+  // `args` then the node's own flags (adjusted by `adjust`, if given).
+  std::vector<ToolRun> run_on_all(
+      const std::vector<std::string>& args,
+      const std::function<void(std::vector<std::string>&)>& adjust = {}) {
     std::vector<std::future<ToolRun>> runs;
     for (size_t i = 0; i < ensemble_->size(); ++i) {
-      runs.push_back(std::async(std::launch::async, [this, i, archive] {
-        return run_on(i, {"restore", archive.string(), "--wait-timeout", "120"});
+      runs.push_back(std::async(std::launch::async, [this, i, args, adjust] {
+        std::vector<std::string> all = args;
+        auto own = node_args(i);
+        all.insert(all.end(), own.begin(), own.end());
+        if (adjust) adjust(all);
+        return zk_tool(all);
       }));
     }
     std::vector<ToolRun> results;
     for (auto& r : runs) results.push_back(r.get());
     return results;
+  }
+
+  std::vector<ToolRun> restore_all(const fs::path& archive) {
+    return run_on_all({"restore", archive.string(), "--wait-timeout", "120"});
   }
 
   void expect_tree(const ts::ZnodeTree& expected) {
@@ -226,14 +238,7 @@ TEST_F(BackupRestore, WholeClusterRestoreBringsBackExactlyTheBackedUpTree) {
   }
 
   // Rollback on every master puts the pre-restore state back, later changes included.
-  std::vector<std::future<ToolRun>> rollbacks;
-  for (size_t i = 0; i < ensemble_->size(); ++i) {
-    rollbacks.push_back(std::async(std::launch::async, [this, i] {
-      return run_on(i, {"rollback", "--wait-timeout", "120"});
-    }));
-  }
-  for (auto& r : rollbacks) {
-    ToolRun run = r.get();
+  for (const ToolRun& run : run_on_all({"rollback", "--wait-timeout", "120"})) {
     EXPECT_EQ(run.exit_code, 0) << run.err;
   }
   ASSERT_TRUE(ensemble_->wait_healthy());
@@ -365,19 +370,13 @@ TEST_F(BackupRestore, RestoreWithExhibitorHealth) {
   fs::path archive = backup_node(0, "node0.tar.zst");
   ASSERT_TRUE(ensemble_->wait_healthy());
   write_data("/after", 20);
-  std::vector<std::future<ToolRun>> runs;
-  for (size_t i = 0; i < ensemble_->size(); ++i) {
-    runs.push_back(std::async(std::launch::async, [this, i, archive] {
-      auto args = node_args(i);
-      args.insert(args.begin(), {"restore", archive.string(), "--wait-timeout", "120"});
-      *std::find(args.begin(), args.end(), "zk") = "exhibitor";
-      args.push_back("--exhibitor-url");
-      args.push_back(ensemble_->exhibitor_url());
-      return zk_tool(args);
-    }));
-  }
-  for (auto& r : runs) {
-    ToolRun run = r.get();
+  auto use_exhibitor = [this](std::vector<std::string>& args) {
+    *std::find(args.begin(), args.end(), "zk") = "exhibitor";
+    args.push_back("--exhibitor-url");
+    args.push_back(ensemble_->exhibitor_url());
+  };
+  for (const ToolRun& run :
+       run_on_all({"restore", archive.string(), "--wait-timeout", "120"}, use_exhibitor)) {
     EXPECT_EQ(run.exit_code, 0) << run.err;
   }
   expect_tree(at_backup);
