@@ -35,12 +35,6 @@ bool looks_complete(const fs::path& file) {
   return false;
 }
 
-std::string host_name() {
-  char host[256] = "unknown";
-  ::gethostname(host, sizeof(host) - 1);
-  return host;
-}
-
 }  // namespace
 
 Status copy_restore_set(const zs::DataDirs& dirs, const fs::path& to) {

@@ -2,9 +2,11 @@
 // dispatches: each subcommand is a Command of its own, listed in
 // make_log_subcommands() the way commands.cc lists the top-level commands.
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -13,7 +15,9 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "archive/compression.h"
 #include "command.h"
+#include "log_backup.h"
 #include "replicated_log/escape.h"
 #include "replicated_log/initialize.h"
 #include "replicated_log/replica_store.h"
@@ -198,10 +202,137 @@ class LogReadCommand : public Command {
   bool json_ = false;
 };
 
+// The systemd unit flags, named as NodeOptions names them (node.h), but with
+// no default unit: a scheduler's unit is not ZooKeeper's.
+struct LogServiceFlags {
+  std::optional<std::string> unit;
+  bool user_bus = false;
+  std::optional<std::string> bus;
+  std::optional<std::string> systemd_address;
+  int stop_timeout_s = 120;
+  int start_timeout_s = 120;
+
+  void add_to(CLI::App& app) {
+    app.add_option("--unit", unit,
+                   "The systemd unit running the replica (Mesos master, Aurora), stopped while "
+                   "the replica is read or replaced, then started again");
+    app.add_flag("--user", user_bus, "Talk to the calling user's systemd, not the system's");
+    app.add_option("--bus", bus, "Reach systemd through the D-Bus daemon at this address");
+    app.add_option("--systemd-address", systemd_address,
+                   "Reach systemd directly at its private socket address");
+    app.add_option("--stop-timeout", stop_timeout_s, "Seconds to wait for the unit to stop")
+        ->capture_default_str();
+    app.add_option("--start-timeout", start_timeout_s, "Seconds to wait for the unit to start")
+        ->capture_default_str();
+  }
+
+  LogService resolve() const {
+    LogService service;
+    service.unit = unit;
+    if (systemd_address) {
+      service.bus = service::BusTarget::direct(*systemd_address);
+    } else if (bus) {
+      service.bus = service::BusTarget::broker(*bus);
+    } else if (user_bus) {
+      service.bus = service::BusTarget::user();
+    }
+    service.stop_timeout = std::chrono::seconds(stop_timeout_s);
+    service.start_timeout = std::chrono::seconds(start_timeout_s);
+    return service;
+  }
+};
+
+class LogBackupCommand : public Command {
+ public:
+  const char* name() const override { return "backup"; }
+  const char* summary() const override { return "Archive a replica's entries and metadata"; }
+
+  void setup(CLI::App& app) override {
+    app.add_option("archive", archive_, "The archive to write (must not exist)")->required();
+    app.add_option("--path", path_, "Replica directory")->required();
+    app.add_option("--compression", compression_, "zstd, gzip or none")
+        ->check(CLI::IsMember({"zstd", "gzip", "none"}))
+        ->capture_default_str();
+    service_.add_to(app);
+    app.footer(
+        "Never reads a replica a running process holds: with --unit the unit is stopped for\n"
+        "the read and started again; without it a replica still in use is refused (locked).\n"
+        "The replica must be VOTING. The archive is read back and rebuilt into a scratch\n"
+        "replica before the command succeeds.");
+  }
+
+  Status run() override {
+    LogBackupRequest request;
+    request.archive = archive_;
+    request.replica = path_;
+    request.service = service_.resolve();
+    request.write.compression = *archive::parse_compression(compression_);
+    auto manifest = backup_replicated_log(request);
+    if (!manifest) return manifest.error();
+    const auto& s = std::get<archive::ReplicatedLogSummary>(manifest->summary);
+    spdlog::info("wrote {}: replica {} positions {} to {}, {} entries", archive_, path_, s.begin,
+                 s.end, s.entries);
+    return Ok{};
+  }
+
+ private:
+  std::string archive_;
+  std::string path_;
+  std::string compression_ = "zstd";
+  LogServiceFlags service_;
+};
+
+class LogRestoreCommand : public Command {
+ public:
+  const char* name() const override { return "restore"; }
+  const char* summary() const override {
+    return "Replace a replica with an archive's entries, or with a blank one (--blank)";
+  }
+
+  void setup(CLI::App& app) override {
+    app.add_option("archive", archive_, "The archive to restore (not with --blank)");
+    app.add_option("--path", path_, "Replica directory (its parent must exist)")->required();
+    app.add_flag("--blank", blank_,
+                 "Write a blank VOTING replica, as mesos-log initialize does, instead");
+    service_.add_to(app);
+    app.footer(
+        "The archive is verified and the new replica built beside --path before anything\n"
+        "live is touched; then the unit is stopped, the old replica moved aside to\n"
+        "<path>.pre-restore-<time> (never deleted), the new one renamed in, and the unit\n"
+        "started. The restored replica is VOTING and keeps the archived promise, entries\n"
+        "and truncation point. Restore one replica from the archive and the others with\n"
+        "--blank: they catch up from it once a quorum runs.");
+  }
+
+  Status run() override {
+    LogRestoreRequest request;
+    if (archive_) request.archive = *archive_;
+    request.replica = path_;
+    request.service = service_.resolve();
+    request.blank = blank_;
+    auto report = restore_replicated_log(request);
+    if (!report) return report.error();
+    if (report->moved_aside) {
+      spdlog::info("the previous replica is kept at {}", report->moved_aside->string());
+    }
+    spdlog::info("restored replica {}: positions {} to {}, {} entries", path_,
+                 report->summary.begin, report->summary.end, report->summary.entries);
+    return Ok{};
+  }
+
+ private:
+  std::optional<std::string> archive_;
+  std::string path_;
+  bool blank_ = false;
+  LogServiceFlags service_;
+};
+
 std::vector<std::unique_ptr<Command>> make_log_subcommands() {
   std::vector<std::unique_ptr<Command>> subcommands;
   subcommands.push_back(std::make_unique<LogInitializeCommand>());
   subcommands.push_back(std::make_unique<LogReadCommand>());
+  subcommands.push_back(std::make_unique<LogBackupCommand>());
+  subcommands.push_back(std::make_unique<LogRestoreCommand>());
   return subcommands;
 }
 

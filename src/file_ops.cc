@@ -55,6 +55,12 @@ std::string utc_stamp() {
   return buf;
 }
 
+std::string host_name() {
+  char host[256] = "unknown";
+  ::gethostname(host, sizeof(host) - 1);
+  return host;
+}
+
 Result<ScratchDirectory> ScratchDirectory::create(const fs::path& parent,
                                                   const std::string& prefix) {
   std::random_device random;

@@ -37,6 +37,9 @@ class ScratchDirectory {
 // "20261121T203000Z": sortable, and safe in file names.
 std::string utc_stamp();
 
+// This machine's name, for manifests and lock records.
+std::string host_name();
+
 // Copies the first `length` bytes of `from` (all of it when unset) to a new
 // file `to`, skipping holes so a preallocated log stays sparse, then fsyncs it.
 Status copy_file_sparse(const std::filesystem::path& from, const std::filesystem::path& to,

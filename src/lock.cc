@@ -1,5 +1,7 @@
 #include "lock.h"
 
+#include "file_ops.h"
+
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -27,12 +29,10 @@ std::string read_record(int fd) {
 
 // "pid=123 host=m1 command=restore started=2026-11-21T20:00:00Z"
 std::string make_record(const std::string& command) {
-  char host[256] = "?";
-  ::gethostname(host, sizeof(host) - 1);
   std::time_t now = std::time(nullptr);
   char when[32];
   std::strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
-  return "pid=" + std::to_string(::getpid()) + " host=" + host + " command=" + command +
+  return "pid=" + std::to_string(::getpid()) + " host=" + host_name() + " command=" + command +
          " started=" + when + "\n";
 }
 
