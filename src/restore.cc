@@ -313,8 +313,10 @@ Result<RollbackReport> rollback(const Node& node, const WaitOptions& wait) {
       if (auto e = highest_epoch_in(d)) observed.push_back(*e);
     }
   }
-  auto epoch = epoch_for_round(
-      round_of("rollback " + swaps.front().replacement.filename().string()), observed);
+  // Every master rolling back the same restore must land in one round: name
+  // it after the restore's round, which all of them carry (elections aside).
+  int64_t restored_round = highest_epoch_in(node.dirs.snap_dir).value_or(0) >> kRoundShift;
+  auto epoch = epoch_for_round(round_of("rollback " + std::to_string(restored_round)), observed);
   if (!epoch) return epoch.error();
   report.epoch = *epoch;
   if (Status s = write_epochs(swaps.front().replacement, *epoch); !s) return s.error();
