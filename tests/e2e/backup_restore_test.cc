@@ -101,6 +101,14 @@ class BackupRestore : public ::testing::Test {
     }
     auto client = ts::ZkClient::connect(hosts);
     ASSERT_TRUE(client) << client.error().message;
+    // A member restarted by a backup is synced by the leader as it rejoins;
+    // writes can stall meanwhile. Wait until one goes through.
+    auto settled_by = std::chrono::steady_clock::now() + 60s;
+    while (!(*client)->create(root + "-settle", std::nullopt)) {
+      ASSERT_LT(std::chrono::steady_clock::now(), settled_by) << "writes never went through";
+      std::this_thread::sleep_for(500ms);
+    }
+    ASSERT_TRUE((*client)->remove(root + "-settle"));
     ts::VariedOptions options;
     options.root = root;
     options.ttl = false;
