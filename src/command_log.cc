@@ -204,44 +204,6 @@ class LogReadCommand : public Command {
 
 // The systemd unit flags, named as NodeOptions names them (node.h), but with
 // no default unit: a scheduler's unit is not ZooKeeper's.
-struct LogServiceFlags {
-  std::optional<std::string> unit;
-  bool user_bus = false;
-  std::optional<std::string> bus;
-  std::optional<std::string> systemd_address;
-  int stop_timeout_s = 120;
-  int start_timeout_s = 120;
-
-  void add_to(CLI::App& app) {
-    app.add_option("--unit", unit,
-                   "The systemd unit running the replica (Mesos master, Aurora), stopped while "
-                   "the replica is read or replaced, then started again");
-    app.add_flag("--user", user_bus, "Talk to the calling user's systemd, not the system's");
-    app.add_option("--bus", bus, "Reach systemd through the D-Bus daemon at this address");
-    app.add_option("--systemd-address", systemd_address,
-                   "Reach systemd directly at its private socket address");
-    app.add_option("--stop-timeout", stop_timeout_s, "Seconds to wait for the unit to stop")
-        ->capture_default_str();
-    app.add_option("--start-timeout", start_timeout_s, "Seconds to wait for the unit to start")
-        ->capture_default_str();
-  }
-
-  LogService resolve() const {
-    LogService service;
-    service.unit = unit;
-    if (systemd_address) {
-      service.bus = service::BusTarget::direct(*systemd_address);
-    } else if (bus) {
-      service.bus = service::BusTarget::broker(*bus);
-    } else if (user_bus) {
-      service.bus = service::BusTarget::user();
-    }
-    service.stop_timeout = std::chrono::seconds(stop_timeout_s);
-    service.start_timeout = std::chrono::seconds(start_timeout_s);
-    return service;
-  }
-};
-
 class LogBackupCommand : public Command {
  public:
   const char* name() const override { return "backup"; }
@@ -253,7 +215,9 @@ class LogBackupCommand : public Command {
     app.add_option("--compression", compression_, "zstd, gzip or none")
         ->check(CLI::IsMember({"zstd", "gzip", "none"}))
         ->capture_default_str();
-    service_.add_to(app);
+    add_service_options(app, service_,
+                        "The systemd unit running the replica (Mesos master, Aurora), stopped "
+                        "while the replica is read or replaced, then started again");
     app.footer(
         "Never reads a replica a running process holds: with --unit the unit is stopped for\n"
         "the read and started again; without it a replica still in use is refused (locked).\n"
@@ -265,7 +229,7 @@ class LogBackupCommand : public Command {
     LogBackupRequest request;
     request.archive = archive_;
     request.replica = path_;
-    request.service = service_.resolve();
+    request.service = resolve_service(service_);
     request.write.compression = *archive::parse_compression(compression_);
     auto manifest = backup_replicated_log(request);
     if (!manifest) return manifest.error();
@@ -279,7 +243,7 @@ class LogBackupCommand : public Command {
   std::string archive_;
   std::string path_;
   std::string compression_ = "zstd";
-  LogServiceFlags service_;
+  ServiceOptions service_;
 };
 
 class LogRestoreCommand : public Command {
@@ -294,7 +258,9 @@ class LogRestoreCommand : public Command {
     app.add_option("--path", path_, "Replica directory (its parent must exist)")->required();
     app.add_flag("--blank", blank_,
                  "Write a blank VOTING replica, as mesos-log initialize does, instead");
-    service_.add_to(app);
+    add_service_options(app, service_,
+                        "The systemd unit running the replica (Mesos master, Aurora), stopped "
+                        "while the replica is read or replaced, then started again");
     app.footer(
         "The archive is verified and the new replica built beside --path before anything\n"
         "live is touched; then the unit is stopped, the old replica moved aside to\n"
@@ -308,7 +274,7 @@ class LogRestoreCommand : public Command {
     LogRestoreRequest request;
     if (archive_) request.archive = *archive_;
     request.replica = path_;
-    request.service = service_.resolve();
+    request.service = resolve_service(service_);
     request.blank = blank_;
     auto report = restore_replicated_log(request);
     if (!report) return report.error();
@@ -324,7 +290,7 @@ class LogRestoreCommand : public Command {
   std::optional<std::string> archive_;
   std::string path_;
   bool blank_ = false;
-  LogServiceFlags service_;
+  ServiceOptions service_;
 };
 
 std::vector<std::unique_ptr<Command>> make_log_subcommands() {

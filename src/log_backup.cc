@@ -43,7 +43,7 @@ std::string summary_text(const archive::ReplicatedLogSummary& s) {
 
 // Runs `work` with the unit stopped, and starts the unit again afterwards
 // whatever `work` returned. A unit that did not stop is left alone.
-Status with_unit_stopped(const LogService& service, const std::function<Status()>& work) {
+Status with_unit_stopped(const ServiceTarget& service, const std::function<Status()>& work) {
   if (!service.unit) return work();
   auto systemd = service::ServiceManager::connect(service.bus);
   if (!systemd) return systemd.error();

@@ -16,22 +16,15 @@
 #include "archive/archive_writer.h"
 #include "archive/manifest.h"
 #include "common/result.h"
-#include "service/service_manager.h"
+#include "service_options.h"
 
 namespace zktool {
 
 // The systemd unit that runs the replica's scheduler, if any.
-struct LogService {
-  std::optional<std::string> unit;
-  service::BusTarget bus = service::BusTarget::system();
-  std::chrono::seconds stop_timeout{120};
-  std::chrono::seconds start_timeout{120};
-};
-
 struct LogBackupRequest {
   std::filesystem::path archive;  // must not exist; its directory must
   std::filesystem::path replica;
-  LogService service;
+  ServiceTarget service;
   archive::WriteOptions write;
 };
 
@@ -43,7 +36,7 @@ struct LogRestoreRequest {
   // The archive to restore; unset only with `blank`.
   std::optional<std::filesystem::path> archive;
   std::filesystem::path replica;  // its parent directory must exist
-  LogService service;
+  ServiceTarget service;
   // Instead of an archive, a replica as `mesos-log initialize` leaves it.
   bool blank = false;
 };

@@ -16,24 +16,13 @@ void add_node_options(CLI::App& app, NodeOptions& o) {
   app.add_option("--data-log-dir", o.data_log_dir, "ZooKeeper dataLogDir, when logs live apart");
   app.add_option("--zoo-cfg", o.zoo_cfg,
                  "Take dataDir, dataLogDir, the client port and the members from this zoo.cfg");
-  app.add_option("--unit", o.unit, "The systemd unit that runs this node's ZooKeeper")
-      ->capture_default_str();
-  app.add_flag("--user", o.user_bus, "Talk to the calling user's systemd, not the system's");
-  app.add_option("--bus", o.bus, "Reach systemd through the D-Bus daemon at this address");
-  app.add_option("--systemd-address", o.systemd_address,
-                 "Reach systemd through its private socket (unix:path=...)");
+  add_service_options(app, o.service, "The systemd unit that runs this node's ZooKeeper");
   app.add_option("--host", o.host, "Where this node's client port listens")->capture_default_str();
   app.add_option("--client-port", o.client_port, "This node's client port (default: zoo.cfg's, else 2181)");
   app.add_option("--health", o.health, "Ensemble health from Exhibitor, or zk: four-letter words")
       ->check(CLI::IsMember({"exhibitor", "zk"}))
       ->capture_default_str();
   app.add_option("--exhibitor-url", o.exhibitor_url, "Exhibitor's cluster status URL")
-      ->capture_default_str();
-  app.add_option("--stop-timeout", o.stop_timeout_s, "Seconds to wait for the unit to stop")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
-  app.add_option("--start-timeout", o.start_timeout_s, "Seconds to wait for the unit to start")
-      ->check(CLI::PositiveNumber)
       ->capture_default_str();
 }
 
@@ -56,22 +45,17 @@ Result<Node> resolve_node(const NodeOptions& o) {
   node.dirs = *dirs;
   node.data_dir = node.dirs.snap_dir.parent_path();
   node.data_log_dir = node.dirs.log_dir.parent_path();
-  node.unit = o.unit;
-  if (o.systemd_address) {
-    node.bus = service::BusTarget::direct(*o.systemd_address);
-  } else if (o.bus) {
-    node.bus = service::BusTarget::broker(*o.bus);
-  } else if (o.user_bus) {
-    node.bus = service::BusTarget::user();
-  }
+  ServiceTarget service = resolve_service(o.service);
+  node.unit = service.unit.value_or(kDcosUnit);
+  node.bus = service.bus;
+  node.stop_timeout = service.stop_timeout;
+  node.start_timeout = service.start_timeout;
   node.local = {o.host, client_port};
   if (o.health == "zk" && node.members.empty()) {
     return make_error(ErrorKind::Usage, "--health zk needs the members: give --zoo-cfg");
   }
   node.health = o.health;
   node.exhibitor_url = o.exhibitor_url;
-  node.stop_timeout = std::chrono::seconds(o.stop_timeout_s);
-  node.start_timeout = std::chrono::seconds(o.start_timeout_s);
   return node;
 }
 

@@ -15,6 +15,7 @@
 #include "common/result.h"
 #include "health/ensemble_health.h"
 #include "service/service_manager.h"
+#include "service_options.h"
 #include "snapshot/data_dir.h"
 
 namespace zktool {
@@ -24,19 +25,16 @@ inline constexpr const char* kDcosUnit = "dcos-exhibitor.service";
 inline constexpr const char* kDcosExhibitorUrl = "http://localhost:8181/exhibitor/v1/cluster/status";
 
 struct NodeOptions {
+  NodeOptions() { service.unit = kDcosUnit; }
+
   std::optional<std::filesystem::path> data_dir;
   std::optional<std::filesystem::path> data_log_dir;
   std::optional<std::filesystem::path> zoo_cfg;
-  std::string unit = kDcosUnit;
-  bool user_bus = false;
-  std::optional<std::string> bus;             // a D-Bus daemon's address
-  std::optional<std::string> systemd_address; // a systemd manager's private socket
+  ServiceOptions service;
   std::string host = "127.0.0.1";             // where this node's client port listens
   std::optional<int> client_port;             // default: zoo.cfg's, else 2181
   std::string health = "exhibitor";           // or "zk": four-letter words to zoo.cfg members
   std::string exhibitor_url = kDcosExhibitorUrl;
-  int stop_timeout_s = 120;
-  int start_timeout_s = 120;
 };
 
 // Declares the options above on `app`.
