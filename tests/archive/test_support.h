@@ -15,26 +15,16 @@
 
 #include "archive/compression.h"
 #include "archive/manifest.h"
+#include "../support/files.h"
 
 namespace zktool::archive::testing {
 
 namespace fs = std::filesystem;
 
-// A fresh directory under the system temp dir, removed with its contents.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
+using zktool::testing::read_file;
+using zktool::testing::TempDir;
+using zktool::testing::write_file;
 
- private:
-  fs::path path_;
-};
-
-void write_file(const fs::path& path, std::string_view content);
-std::string read_file(const fs::path& path);
 // Deterministic bytes that do not compress.
 std::string random_bytes(size_t size, uint32_t seed);
 std::string sha256_hex(std::string_view data);

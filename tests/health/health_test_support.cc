@@ -34,18 +34,7 @@ int unused_port() {
 ZkToolRun run_zk_tool(const std::vector<std::string>& args) {
   std::vector<std::string> argv{ZKTOOL_BINARY};
   argv.insert(argv.end(), args.begin(), args.end());
-  ZkToolRun run;
-  auto result = run_tool(argv, [&](std::string_view line) {
-    if (!run.out.empty()) run.out += "\n";
-    run.out += line;
-  });
-  if (!result) {
-    run.err = result.error().message;
-    return run;
-  }
-  run.exit_code = result->exit_code;
-  run.err = result->stderr_text;
-  return run;
+  return run_captured(argv);
 }
 
 void LiveEnsembleTest::SetUp() {

@@ -14,17 +14,14 @@
 
 #include "health/ensemble_health.h"
 #include "support/local_ensemble.h"
+#include "support/process.h"
 
 namespace zktool::testsupport {
 
 // A port on 127.0.0.1 that nothing listens on (bound, then released).
 int unused_port();
 
-struct ZkToolRun {
-  int exit_code = -1;
-  std::string out;  // stdout, lines joined with "\n"
-  std::string err;
-};
+using ZkToolRun = CapturedRun;
 
 // Runs the zk-tool binary under test with `args`.
 ZkToolRun run_zk_tool(const std::vector<std::string>& args);

@@ -10,21 +10,11 @@
 #include <vector>
 
 #include "replicated_log/replica_store.h"
+#include "../support/files.h"
 
 namespace zktool::replicated_log::testing {
 
-// A fresh directory under the system temp dir, removed with everything in it.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using zktool::testing::TempDir;
 
 // Every file under `dir` (relative path -> contents); a missing dir is empty.
 std::map<std::string, std::string> read_tree(const std::filesystem::path& dir);
