@@ -73,10 +73,7 @@ Result<BackupReport> backup_cold(const Node& node, const BackupRequest& request)
   auto lock = DirectoryLock::acquire(node.data_dir, "backup");
   if (!lock) return lock.error();
   BackupReport report;
-  if (lock->stale_holder()) {
-    report.warnings.push_back("a previous run ended without releasing the lock: " +
-                              *lock->stale_holder());
-  }
+  lock->report_stale_holder(report.warnings);
   // Everything that can refuse does so before the node is touched.
   auto writer = archive::ArchiveWriter::open(request.archive, request.write);
   if (!writer) return writer.error();

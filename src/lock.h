@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/result.h"
 
@@ -26,9 +27,15 @@ class DirectoryLock {
   DirectoryLock& operator=(DirectoryLock&&) = delete;
   ~DirectoryLock();
 
-  // "pid 123 (restore, started ...)" of a run that took this lock before us
-  // and ended without releasing it (it was killed), if any.
+  // "pid=123 host=... command=restore started=..." of a run that took this
+  // lock before us and ended without releasing it (it was killed), if any.
   const std::optional<std::string>& stale_holder() const { return stale_holder_; }
+  // Adds a warning about the stale holder, if there was one, to `warnings`.
+  void report_stale_holder(std::vector<std::string>& warnings) const {
+    if (stale_holder_) {
+      warnings.push_back("a previous run ended without releasing the lock: " + *stale_holder_);
+    }
+  }
 
  private:
   DirectoryLock(int fd, std::filesystem::path path, std::optional<std::string> stale)

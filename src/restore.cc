@@ -90,11 +90,11 @@ std::vector<health::Endpoint> member_endpoints(
 }
 
 // Epochs the ensemble serves under right now, from members' zxids.
-std::vector<int64_t> serving_epochs(const Node& node) {
+std::vector<int64_t> serving_epochs(const Node& node,
+                                    const Result<health::EnsembleHealth>& ensemble) {
   std::vector<int64_t> epochs;
-  for (const auto& m : health::probe_direct(member_endpoints(node, node.probe(kProbeTimeout)),
-                                            kProbeTimeout)
-                           .members) {
+  for (const auto& m :
+       health::probe_direct(member_endpoints(node, ensemble), kProbeTimeout).members) {
     if (m.state == health::MemberState::kServing && m.zxid) epochs.push_back(epoch_of_zxid(*m.zxid));
   }
   return epochs;
@@ -166,19 +166,14 @@ Result<RestoreReport> restore(const Node& node, const RestoreRequest& request) {
   auto lock = DirectoryLock::acquire(node.data_dir, "restore");
   if (!lock) return lock.error();
   RestoreReport report;
-  if (lock->stale_holder()) {
-    report.warnings.push_back("a previous run ended without releasing the lock: " +
-                              *lock->stale_holder());
-  }
+  lock->report_stale_holder(report.warnings);
 
   // 0. A restore that cannot watch the ensemble cannot tell when it is done,
   // nor whether other members still serve the old data: refuse up front.
-  if (request.wait.wait && !request.dry_run) {
-    auto seen = node.probe(kProbeTimeout);
-    if (!seen) {
-      return make_error(ErrorKind::Unhealthy, "cannot see the ensemble (" + seen.error().message +
-                                                  "); nothing was changed");
-    }
+  auto seen = node.probe(kProbeTimeout);
+  if (!seen && request.wait.wait && !request.dry_run) {
+    return make_error(ErrorKind::Unhealthy, "cannot see the ensemble (" + seen.error().message +
+                                                "); nothing was changed");
   }
 
   // 1. Prove the archive, staged beside the live data (rule 1).
@@ -204,7 +199,7 @@ Result<RestoreReport> restore(const Node& node, const RestoreRequest& request) {
                          std::to_string(report.znode_count) +
                          (m ? " " + m->host + " " + std::to_string(m->created.time_since_epoch().count())
                             : std::string());
-  std::vector<int64_t> observed = serving_epochs(node);
+  std::vector<int64_t> observed = serving_epochs(node, seen);
   observed.push_back(epoch_of_zxid(report.restored_zxid));
   for (const fs::path& d : {node.dirs.snap_dir, staged_snap}) {
     if (auto e = highest_epoch_in(d)) observed.push_back(*e);
@@ -280,6 +275,7 @@ Result<RollbackReport> rollback(const Node& node, const WaitOptions& wait) {
   auto lock = DirectoryLock::acquire(node.data_dir, "rollback");
   if (!lock) return lock.error();
   RollbackReport report;
+  lock->report_stale_holder(report.warnings);
   // The newest pre-restore copy of each live directory.
   std::vector<Swap> swaps;
   std::vector<fs::path> lives = {node.dirs.snap_dir};
@@ -307,7 +303,7 @@ Result<RollbackReport> rollback(const Node& node, const WaitOptions& wait) {
   auto old_state = zs::load_state(put_back);
   if (!old_state) return old_state.error();
   int64_t installed_zxid = old_state->last_zxid;
-  std::vector<int64_t> observed = serving_epochs(node);
+  std::vector<int64_t> observed = serving_epochs(node, node.probe(kProbeTimeout));
   for (const Swap& s : swaps) {
     for (const fs::path& d : {s.live, s.replacement}) {
       if (auto e = highest_epoch_in(d)) observed.push_back(*e);
