@@ -248,7 +248,11 @@ TEST_F(Conformance, EachReplayedDataDirectoryIsProvenAndEqualsTheLiveTree) {
     EXPECT_EQ(state->last_zxid, srvr->zxid);
     EXPECT_EQ(static_cast<int64_t>(state->tree.node_count()) + 1, srvr->node_count);
     EXPECT_EQ(state->digest.verified(), true);
-    EXPECT_GT(state->digest.txn_digests, 50u);
+    // Proof needs at least one recorded digest: the transactions' after the
+    // snapshot, or, when a member snapshotted after the last write, the
+    // snapshot's own at its zxid.
+    EXPECT_TRUE(state->digest.txn_digests > 0 ||
+                state->digest.snapshot == zs::DigestReport::SnapshotDigest::Matched);
     EXPECT_NE(state->digest.snapshot, zs::DigestReport::SnapshotDigest::Unreached);
     EXPECT_GE(state->logs.size(), 1u);
     // A transaction may race ZooKeeper's fuzzy snapshot digest; nothing else may warn.
