@@ -116,7 +116,10 @@ Result<MultiTxn> read_multi(JuteReader& in, uint32_t max_length) {
                                                 " in multi at offset " + std::to_string(at));
     }
     if (sub_in.failed()) return make_error(ErrorKind::Corrupt, "multi operation: " + sub_in.error());
-    if (!sub_in.at_end()) {
+    // When a multi fails, ZooKeeper marks the operations before the failing
+    // one as errors but keeps their original bodies; it reads only the error
+    // code from them (DataTree.processTxn), and so do we.
+    if (!sub_in.at_end() && sub.type != kOpError) {
       return make_error(ErrorKind::Corrupt, "multi operation at offset " + std::to_string(at) +
                                                 " has " + std::to_string(sub_in.remaining()) +
                                                 " unexpected trailing bytes");

@@ -185,6 +185,48 @@ TEST(TxnLog, HeaderAndLengthDamageIsRejected) {
   EXPECT_NE(bad.error().message.find("unreasonable length"), std::string::npos);
 }
 
+// As ZooKeeper 3.8 logged a multi that failed on its second operation: the
+// first is marked an error but keeps its create body (seen in a real log).
+std::string failed_multi_payload(int32_t first_type) {
+  std::string payload;
+  JuteWriter w(payload);
+  w.write_long(0x100000001);  // clientId
+  w.write_int(7);             // cxid
+  w.write_long(0x1000003b0);  // zxid
+  w.write_long(1700000000000);
+  w.write_int(kOpMulti);
+  w.write_int(2);
+  std::string create;
+  JuteWriter c(create);
+  c.write_string("/after/multi/never");
+  c.write_buffer(std::string_view("aborted"));
+  c.write_int(1);
+  c.write_int(31);
+  c.write_string("world");
+  c.write_string("anyone");
+  c.write_bool(false);
+  c.write_int(5);
+  w.write_int(first_type);
+  w.write_buffer(create);
+  std::string error;
+  JuteWriter(error).write_int(-103);  // BADVERSION
+  w.write_int(kOpError);
+  w.write_buffer(error);
+  return payload;
+}
+
+TEST(TxnLog, AFailedMultiKeepsItsOperationsBodiesAsZooKeeperWritesThem) {
+  auto txn = decode_txn(failed_multi_payload(kOpError), 0);
+  ASSERT_TRUE(txn) << txn.error().message;
+  const auto& multi = std::get<MultiTxn>(txn->body);
+  ASSERT_EQ(multi.txns.size(), 2u);
+  EXPECT_EQ(multi.txns[0].type, kOpError);
+  EXPECT_EQ(std::get<ErrorTxn>(multi.txns[1].body).err, -103);
+  // Trailing bytes after any other kind of operation are still corruption.
+  std::string bad = failed_multi_payload(kOpDelete);
+  EXPECT_FALSE(decode_txn(bad, 0));
+}
+
 TEST(TxnLog, PayloadsWithTheWrongShapeAreCorrupt) {
   std::string bytes = read_file(zk38_logs() / "log.28");
   auto clean = parse(bytes);
