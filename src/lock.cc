@@ -39,7 +39,11 @@ std::string make_record(const std::string& command) {
 }  // namespace
 
 Result<DirectoryLock> DirectoryLock::acquire(const fs::path& data_dir, const std::string& command) {
-  fs::path path = data_dir / kLockName;
+  return acquire_file(data_dir / kLockName, data_dir, command);
+}
+
+Result<DirectoryLock> DirectoryLock::acquire_file(const fs::path& path, const fs::path& guarded,
+                                                  const std::string& command) {
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) return make_error(ErrorKind::Io, path.string() + ": " + std::strerror(errno));
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
@@ -48,7 +52,7 @@ Result<DirectoryLock> DirectoryLock::acquire(const fs::path& data_dir, const std
     ::close(fd);
     if (err == EWOULDBLOCK) {
       return make_error(ErrorKind::Locked,
-                        data_dir.string() + " is locked by another zk-tool run (" +
+                        guarded.string() + " is locked by another zk-tool run (" +
                             (holder.empty() ? std::string("holder unknown") : holder) + ")");
     }
     return make_error(ErrorKind::Io, path.string() + ": flock: " + std::strerror(err));
@@ -64,7 +68,7 @@ Result<DirectoryLock> DirectoryLock::acquire(const fs::path& data_dir, const std
     ::close(fd);
     return make_error(ErrorKind::Io, path.string() + ": " + std::strerror(err));
   }
-  return DirectoryLock(fd, std::move(path), std::move(stale));
+  return DirectoryLock(fd, path, std::move(stale));
 }
 
 DirectoryLock::DirectoryLock(DirectoryLock&& other) noexcept

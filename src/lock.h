@@ -1,4 +1,6 @@
-// One zk-tool run at a time per ZooKeeper data directory (DESIGN.md rule 7).
+// One zk-tool run at a time per ZooKeeper data directory (DESIGN.md rule 7),
+// or per any other path whose lock file must live outside it (a replicated
+// log replica, which restore moves aside and replaces).
 //
 // The lock is flock(2) on `<dataDir>/.zk-tool.lock`: the kernel drops it when
 // the holder exits, however it exits, so a lock can never outlive its process.
@@ -22,6 +24,11 @@ class DirectoryLock {
   // the holder, when another run holds it; never waits.
   static Result<DirectoryLock> acquire(const std::filesystem::path& data_dir,
                                        const std::string& command);
+  // The same with the lock in `lock_file` (created if missing; its directory
+  // must exist), guarding `guarded`, which the refusal names.
+  static Result<DirectoryLock> acquire_file(const std::filesystem::path& lock_file,
+                                            const std::filesystem::path& guarded,
+                                            const std::string& command);
 
   DirectoryLock(DirectoryLock&& other) noexcept;
   DirectoryLock& operator=(DirectoryLock&&) = delete;

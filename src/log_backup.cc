@@ -16,6 +16,7 @@
 
 #include "archive/archive_reader.h"
 #include "file_ops.h"
+#include "lock.h"
 #include "replicated_log/initialize.h"
 #include "replicated_log/keys.h"
 #include "replicated_log/replica_store.h"
@@ -34,6 +35,120 @@ constexpr size_t kBatchActions = 1024;
 
 fs::path parent_of(const fs::path& path) {
   return path.has_parent_path() ? path.parent_path() : fs::path(".");
+}
+
+// Absolute, without "." or ".." and without a trailing separator, so that the
+// files named after the replica (lock, journal, aside) land beside it, not in it.
+fs::path replica_path(const fs::path& given) {
+  fs::path path = fs::absolute(given).lexically_normal();
+  return path.has_filename() ? path : path.parent_path();
+}
+
+fs::path with_suffix(const fs::path& replica, std::string_view suffix) {
+  fs::path path = replica;
+  path += suffix;
+  return path;
+}
+
+// Outside the replica, which a restore moves aside and replaces.
+Result<DirectoryLock> lock_replica(const fs::path& replica, const std::string& command) {
+  return DirectoryLock::acquire_file(with_suffix(replica, ".zk-tool.lock"), replica, command);
+}
+
+// Where a restore builds the new replica: a scratch directory beside it.
+std::string staging_prefix(const fs::path& replica) {
+  return "." + replica.filename().string() + ".restore-";
+}
+
+// --- The restore journal ---
+//
+// `<replica>.zk-tool-restore` exists exactly while a restore swaps replicas:
+// written (synced) before the live replica is moved aside, removed once the
+// new one is renamed in. It names both, so that a run after a crash between
+// the two renames can tell the operator where each replica is.
+
+struct Journal {
+  fs::path aside;   // where the live replica goes
+  fs::path staged;  // the new replica, inside its scratch directory
+};
+
+fs::path journal_path(const fs::path& replica) {
+  return with_suffix(replica, ".zk-tool-restore");
+}
+
+Status write_journal(const fs::path& replica, const Journal& journal) {
+  return write_file_atomically(journal_path(replica), "aside=" + journal.aside.string() +
+                                                          "\nstaged=" + journal.staged.string() +
+                                                          "\n");
+}
+
+Result<std::optional<Journal>> read_journal(const fs::path& replica) {
+  const fs::path path = journal_path(replica);
+  std::error_code ec;
+  if (!fs::exists(fs::symlink_status(path, ec))) return std::optional<Journal>();
+  std::ifstream in(path);
+  if (!in) return make_error(ErrorKind::Io, "cannot open " + path.string());
+  Journal journal;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.starts_with("aside=")) journal.aside = line.substr(6);
+    if (line.starts_with("staged=")) journal.staged = line.substr(7);
+  }
+  // Only what this code writes is trusted: the staged replica must sit in a
+  // scratch directory of ours beside the replica, since it may be deleted.
+  const fs::path scratch = journal.staged.parent_path();
+  if (journal.aside.parent_path() != replica.parent_path() ||
+      scratch.parent_path() != replica.parent_path() ||
+      !scratch.filename().string().starts_with(staging_prefix(replica))) {
+    return make_error(ErrorKind::Unsafe, path.string() +
+                                             " is not a restore journal zk-tool wrote; "
+                                             "inspect the replicas beside it by hand");
+  }
+  return std::optional<Journal>(std::move(journal));
+}
+
+Status remove_journal(const fs::path& replica) {
+  std::error_code ec;
+  fs::remove(journal_path(replica), ec);
+  if (ec) return make_error(ErrorKind::Io, "cannot remove " + journal_path(replica).string() +
+                                               ": " + ec.message());
+  return fsync_path(replica.parent_path());
+}
+
+// Settles what a restore that died mid-swap left. Between its two renames
+// (both replicas still where the journal says) nothing is guessed: the
+// operator is told where each replica is and how to finish or go back. Any
+// other leftover is a restore that either finished or never started its
+// swap; the journal and the unused staged copy are then removed.
+Status settle_interrupted_restore(const fs::path& replica) {
+  auto journal = read_journal(replica);
+  if (!journal) return journal.error();
+  if (!*journal) return Ok{};
+  const Journal& j = **journal;
+  std::error_code ec;
+  const bool aside = fs::exists(fs::symlink_status(j.aside, ec));
+  const bool staged = fs::exists(fs::symlink_status(j.staged, ec));
+  if (aside && staged) {
+    const bool recreated = fs::exists(fs::symlink_status(replica, ec));
+    const std::string clear =
+        recreated ? "mv " + replica.string() + " " + replica.string() + ".recreated && " : "";
+    return make_error(
+        ErrorKind::Unsafe,
+        "a restore of " + replica.string() +
+            " stopped between moving the old replica aside and renaming the new one in (" +
+            journal_path(replica).string() + "): the previous replica is " + j.aside.string() +
+            ", the restored one " + j.staged.string() +
+            (recreated ? ", and " + replica.string() + " was created since" : "") +
+            ". To finish the restore: " + clear + "mv " + j.staged.string() + " " +
+            replica.string() + "; to go back: " + clear + "mv " + j.aside.string() + " " +
+            replica.string() + "; then run this again (the unit may still be stopped)");
+  }
+  fs::remove_all(j.staged.parent_path(), ec);
+  if (ec) {
+    return make_error(ErrorKind::Io, "cannot remove " + j.staged.parent_path().string() +
+                                         " left by an earlier restore: " + ec.message());
+  }
+  return remove_journal(replica);
 }
 
 std::string summary_text(const archive::ReplicatedLogSummary& s) {
@@ -285,8 +400,8 @@ Result<StagedReplica> stage_blank(const fs::path& parent, const std::string& pre
   return StagedReplica{std::move(scratch.value()), std::move(replica), {}};
 }
 
-// Moves `replica` (if any) aside and `staged` in; puts the old one back if
-// the second rename fails.
+// Moves `replica` (if any) aside and `staged` in, under the journal; puts the
+// old one back if the second rename fails.
 Result<std::optional<fs::path>> swap_in(const fs::path& replica, const fs::path& staged) {
   std::error_code ec;
   if (!fs::exists(fs::symlink_status(replica, ec))) {
@@ -298,23 +413,34 @@ Result<std::optional<fs::path>> swap_in(const fs::path& replica, const fs::path&
     auto held = rlog::ReplicaStore::open_read_only(replica);
     if (!held && held.error().kind != ErrorKind::Corrupt) return held.error();
   }
-  fs::path aside = replica;
-  aside += ".pre-restore-" + utc_stamp();
-  if (Status s = rename_no_replace(replica, aside); !s) return s.error();
+  const Journal journal{with_suffix(replica, ".pre-restore-" + utc_stamp()), staged};
+  if (Status s = write_journal(replica, journal); !s) return s.error();
+  if (Status s = rename_no_replace(replica, journal.aside); !s) {
+    (void)remove_journal(replica);  // nothing moved: a journal left here is settled next run
+    return s.error();
+  }
   if (Status s = rename_no_replace(staged, replica); !s) {
-    Status back = rename_no_replace(aside, replica);
+    Status back = rename_no_replace(journal.aside, replica);
+    if (back) (void)remove_journal(replica);
     return make_error(s.error().kind,
                       s.error().message + (back ? "; the old replica was put back"
                                                 : "; the old replica is still at " +
-                                                      aside.string() + ": " +
+                                                      journal.aside.string() + ": " +
                                                       back.error().message));
   }
-  return std::optional<fs::path>(std::move(aside));
+  // The swap is done; a journal that cannot be removed reads as a finished
+  // restore next run, which removes it.
+  (void)remove_journal(replica);
+  return std::optional<fs::path>(journal.aside);
 }
 
 }  // namespace
 
 Result<archive::Manifest> backup_replicated_log(const LogBackupRequest& request) {
+  const fs::path replica = replica_path(request.replica);
+  auto lock = lock_replica(replica, "log backup");
+  if (!lock) return lock.error();
+  if (Status s = settle_interrupted_restore(replica); !s) return s.error();
   auto writer = archive::ArchiveWriter::open(request.archive, request.write);
   if (!writer) return writer.error();
   const fs::path parent = parent_of(request.archive);
@@ -323,7 +449,7 @@ Result<archive::Manifest> backup_replicated_log(const LogBackupRequest& request)
 
   std::optional<rlog::ReplicaState> state;
   Status exported = with_unit_stopped(request.service, [&]() -> Status {
-    auto s = export_replica(request.replica, scratch->path());
+    auto s = export_replica(replica, scratch->path());
     if (!s) return s.error();
     state = std::move(s.value());
     return Ok{};
@@ -344,7 +470,7 @@ Result<archive::Manifest> backup_replicated_log(const LogBackupRequest& request)
   manifest.host = host_name();
   manifest.tool_version = ZKTOOL_VERSION;
   manifest.mode = archive::Mode::Cold;  // the store's LOCK proves nothing was writing
-  manifest.source.paths = {request.replica.string()};
+  manifest.source.paths = {replica.string()};
   manifest.source.unit = request.service.unit;
   manifest.summary = archive::ReplicatedLogSummary{state->begin, state->end, state->actions};
   auto written = writer->commit(std::move(manifest));
@@ -364,20 +490,24 @@ Result<LogRestoreReport> restore_replicated_log(const LogRestoreRequest& request
   if (request.blank == request.archive.has_value()) {
     return make_error(ErrorKind::Usage, "restore needs an archive or --blank, and not both");
   }
-  const fs::path parent = parent_of(request.replica);
-  const std::string prefix = "." + request.replica.filename().string() + ".restore-";
+  const fs::path replica = replica_path(request.replica);
+  auto lock = lock_replica(replica, "log restore");
+  if (!lock) return lock.error();
+  if (Status s = settle_interrupted_restore(replica); !s) return s.error();
+  const fs::path parent = replica.parent_path();
+  const std::string prefix = staging_prefix(replica);
   auto staged = request.blank ? stage_blank(parent, prefix)
                               : stage_from_archive(*request.archive, parent, prefix);
   if (!staged) return staged.error();
   std::error_code ec;
-  if (fs::is_directory(request.replica, ec)) {
-    if (Status s = take_ownership_of(staged->replica, request.replica); !s) return s.error();
+  if (fs::is_directory(replica, ec)) {
+    if (Status s = take_ownership_of(staged->replica, replica); !s) return s.error();
   }
 
   LogRestoreReport report;
   report.summary = staged->summary;
   Status swapped = with_unit_stopped(request.service, [&]() -> Status {
-    auto aside = swap_in(request.replica, staged->replica);
+    auto aside = swap_in(replica, staged->replica);
     if (!aside) return aside.error();
     report.moved_aside = std::move(aside.value());
     return Ok{};

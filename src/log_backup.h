@@ -6,6 +6,11 @@
 // store, which takes LevelDB's LOCK (a replica still held is ErrorKind::Locked)
 // and writes nothing to the directory. A unit that was stopped is started
 // again whatever happened in between.
+//
+// One run at a time per replica: both take a lock in `<replica>.zk-tool.lock`
+// beside the replica (never inside it, since restore replaces it); a second
+// run is ErrorKind::Locked naming the holder. Both first settle what an
+// interrupted restore left (see restore_replicated_log).
 #pragma once
 
 #include <chrono>
@@ -49,7 +54,10 @@ struct LogRestoreReport {
 // Verifies the archive and builds the new replica beside `replica` before
 // touching anything live; then moves the old replica aside as
 // `<replica>.pre-restore-<UTC time>` and renames the new one in. A failure
-// before that point leaves `replica` exactly as it was.
+// before that point leaves `replica` exactly as it was. The two renames run
+// under a synced journal, `<replica>.zk-tool-restore`: a run that finds one
+// whose two replicas are both still where it says refuses (ErrorKind::Unsafe)
+// with the commands that finish or undo the swap, and otherwise removes it.
 Result<LogRestoreReport> restore_replicated_log(const LogRestoreRequest& request);
 
 }  // namespace zktool

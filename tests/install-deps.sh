@@ -9,7 +9,7 @@ packages=(
   nlohmann-json3-dev libcli11-dev libssl-dev libleveldb-dev libprotobuf-dev protobuf-compiler
   libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev libsnappy-dev libzstd-dev libisal-dev
   zookeeper default-jre-headless systemd dbus-user-session
-  python3 python3-plyvel python3-protobuf netcat-openbsd zstd libarchive-tools
+  python3 python3-plyvel python3-protobuf netcat-openbsd zstd libarchive-tools strace
 )
 
 missing=()

@@ -1,6 +1,7 @@
 // zk-tool log backup / log restore (src/log_backup.h) on replicas written
 // through the store, without systemd (no --unit).
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "archive/archive_writer.h"
+#include "lock.h"
 #include "log_backup.h"
 #include "replicated_log/initialize.h"
 #include "replicated_log/replica_store.h"
@@ -19,49 +21,14 @@ namespace zktool::replicated_log {
 namespace {
 
 namespace fs = std::filesystem;
-using testing::append_action;
-using testing::nop_action;
+using testing::all_actions;
+using testing::names_in;
 using testing::raw_entries;
 using testing::read_tree;
 using testing::run_command;
 using testing::shell_quote;
 using testing::TempDir;
-using testing::truncate_action;
-
-// Appends, an unlearned append, a filler, a tombstone below the truncation
-// and a learned truncation to 3: begin 3, end 8.
-void write_source(const fs::path& dir) {
-  auto store = ReplicaStore::open_writable(dir);
-  ASSERT_TRUE(store) << store.error().message;
-  Metadata metadata;
-  metadata.set_status(Metadata::VOTING);
-  metadata.set_promised(7);
-  ASSERT_TRUE(store->write_metadata(metadata));
-  std::vector<Action> actions = {append_action(0, "zero"),
-                                 nop_action(1, true),
-                                 append_action(2, "two"),
-                                 append_action(3, std::string("three\n\0x", 8)),
-                                 nop_action(4),
-                                 truncate_action(5, 3),
-                                 append_action(6, "six"),
-                                 append_action(7, "seven", false),
-                                 nop_action(8)};
-  ASSERT_TRUE(store->write_actions(actions));
-}
-
-std::vector<std::string> all_actions(const fs::path& dir) {
-  auto store = ReplicaStore::open_read_only(dir);
-  EXPECT_TRUE(store) << store.error().message;
-  std::vector<std::string> out;
-  auto state = store->recover();
-  EXPECT_TRUE(state) << state.error().message;
-  Status read = store->for_each_action(0, state->end, [&](const Action& action) {
-    out.push_back(action.SerializeAsString());
-    return Status(Ok{});
-  });
-  EXPECT_TRUE(read) << read.error().message;
-  return out;
-}
+using testing::write_sample_replica;
 
 archive::Manifest backup(const fs::path& archive, const fs::path& replica,
                          archive::Compression compression = archive::Compression::Zstd) {
@@ -81,16 +48,10 @@ Result<LogRestoreReport> restore(const fs::path& archive, const fs::path& replic
   return restore_replicated_log(request);
 }
 
-std::set<std::string> names_in(const fs::path& dir) {
-  std::set<std::string> names;
-  for (const auto& entry : fs::directory_iterator(dir)) names.insert(entry.path().filename());
-  return names;
-}
-
 TEST(LogBackup, RestoresEveryPositionAndTheTruncation) {
   TempDir tmp;
   const fs::path source = tmp.path() / "source";
-  write_source(source);
+  write_sample_replica(source);
   const auto before = read_tree(source);
 
   const archive::Manifest manifest = backup(tmp.path() / "log.tar.zst", source);
@@ -112,13 +73,17 @@ TEST(LogBackup, RestoresEveryPositionAndTheTruncation) {
   EXPECT_EQ(state->end, 8u);
   EXPECT_EQ(state->metadata.status(), Metadata::VOTING);
   EXPECT_EQ(state->metadata.promised(), 7u);
-  // Only the replica and the archive remain: no scratch directory is left behind.
-  EXPECT_EQ(names_in(tmp.path()), (std::set<std::string>{"log.tar.zst", "source", "target"}));
+  // Only the replicas, their lock files (beside them, never inside) and the
+  // archive remain: no scratch directory, no journal is left behind.
+  EXPECT_EQ(names_in(tmp.path()),
+            (std::set<std::string>{"log.tar.zst", "source", "source.zk-tool.lock", "target",
+                                   "target.zk-tool.lock"}));
+  EXPECT_FALSE(fs::exists(target / ".zk-tool.lock"));
 }
 
 TEST(LogBackup, MovesTheOldReplicaAsideAndKeepsIt) {
   TempDir tmp;
-  write_source(tmp.path() / "source");
+  write_sample_replica(tmp.path() / "source");
   backup(tmp.path() / "log.tar", tmp.path() / "source", archive::Compression::None);
   const fs::path target = tmp.path() / "target";
   ASSERT_TRUE(initialize(target));
@@ -148,9 +113,10 @@ TEST(LogBackup, RefusesAZooKeeperArchiveLeavingTheTargetAlone) {
   ASSERT_TRUE(written) << written.error().message;
 
   const fs::path target = tmp.path() / "target";
-  write_source(target);
+  write_sample_replica(target);
   const auto before = read_tree(target);
-  const auto names = names_in(tmp.path());
+  auto names = names_in(tmp.path());
+  names.insert("target.zk-tool.lock");  // the run's lock, beside the replica: nothing else
   auto report = restore(tmp.path() / "zk.tar.zst", target);
   ASSERT_FALSE(report);
   EXPECT_EQ(report.error().kind, ErrorKind::Corrupt);
@@ -162,7 +128,7 @@ TEST(LogBackup, RefusesAZooKeeperArchiveLeavingTheTargetAlone) {
 
 TEST(LogBackup, RefusesACorruptedArchiveLeavingTheTargetAlone) {
   TempDir tmp;
-  write_source(tmp.path() / "source");
+  write_sample_replica(tmp.path() / "source");
   const fs::path archive = tmp.path() / "log.tar";
   backup(archive, tmp.path() / "source", archive::Compression::None);
   std::string bytes;
@@ -178,7 +144,8 @@ TEST(LogBackup, RefusesACorruptedArchiveLeavingTheTargetAlone) {
   const fs::path target = tmp.path() / "target";
   ASSERT_TRUE(initialize(target));
   const auto before = read_tree(target);
-  const auto names = names_in(tmp.path());
+  auto names = names_in(tmp.path());
+  names.insert("target.zk-tool.lock");  // the run's lock, beside the replica: nothing else
   auto report = restore(archive, target);
   ASSERT_FALSE(report);
   EXPECT_EQ(report.error().kind, ErrorKind::Corrupt) << report.error().message;
@@ -191,7 +158,7 @@ TEST(LogBackup, BlankRestoreWritesExactlyWhatInitializeWrites) {
   const fs::path initialized = tmp.path() / "initialized";
   ASSERT_TRUE(initialize(initialized));
   const fs::path target = tmp.path() / "target";
-  write_source(target);
+  write_sample_replica(target);
 
   LogRestoreRequest request;
   request.replica = target;
@@ -207,7 +174,7 @@ TEST(LogBackup, BlankRestoreWritesExactlyWhatInitializeWrites) {
 TEST(LogBackupCli, RefusesAReplicaInUse) {
   TempDir tmp;
   const fs::path source = tmp.path() / "source";
-  write_source(source);
+  write_sample_replica(source);
   auto held = ReplicaStore::open_writable(source);
   ASSERT_TRUE(held);
   const fs::path archive = tmp.path() / "log.tar";
@@ -220,7 +187,7 @@ TEST(LogBackupCli, RefusesAReplicaInUse) {
 
 TEST(LogBackupCli, BacksUpAndRestoresThroughTheBinary) {
   TempDir tmp;
-  write_source(tmp.path() / "source");
+  write_sample_replica(tmp.path() / "source");
   const std::string bin = shell_quote(ZKTOOL_BINARY);
   const std::string archive = shell_quote((tmp.path() / "log.tar.zst").string());
   auto out = run_command(bin + " log backup " + archive + " --path " +
@@ -233,6 +200,91 @@ TEST(LogBackupCli, BacksUpAndRestoresThroughTheBinary) {
   out = run_command(bin + " log restore --path " + shell_quote((tmp.path() / "x").string()));
   EXPECT_NE(out.exit_code, 0);
   EXPECT_NE(out.err.find("--blank"), std::string::npos) << out.err;
+}
+
+// One run at a time: the lock lives beside the replica, and a second run is
+// refused with exit 8, naming the run that holds it.
+TEST(LogBackupCli, ASecondRunIsRefusedNamingTheHolder) {
+  TempDir tmp;
+  const fs::path replica = tmp.path() / "replica";
+  write_sample_replica(replica);
+  auto held = DirectoryLock::acquire_file(tmp.path() / "replica.zk-tool.lock", replica,
+                                          "log restore");
+  ASSERT_TRUE(held) << held.error().message;
+  const auto before = read_tree(replica);
+  const std::string bin = shell_quote(ZKTOOL_BINARY);
+  const std::string path = " --path " + shell_quote(replica.string() + "/");
+  for (const std::string& run :
+       {" log backup " + shell_quote((tmp.path() / "log.tar").string()) + path,
+        " log restore --blank" + path}) {
+    auto out = run_command(bin + run);
+    EXPECT_EQ(out.exit_code, 8) << run << ": " << out.err;
+    EXPECT_NE(out.err.find("pid=" + std::to_string(::getpid())), std::string::npos) << out.err;
+    EXPECT_NE(out.err.find("command=log restore"), std::string::npos) << out.err;
+  }
+  EXPECT_EQ(read_tree(replica), before);
+  EXPECT_EQ(names_in(tmp.path()), (std::set<std::string>{"replica", "replica.zk-tool.lock"}));
+}
+
+// The journal a restore keeps while it swaps replicas.
+std::string staged_in_journal(const fs::path& journal) {
+  std::ifstream in(journal);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.starts_with("staged=")) return line.substr(7);
+  }
+  return {};
+}
+
+// A restore killed between its two renames (strace kills it as it makes the
+// second): the next run refuses and says where both replicas are; once the
+// operator has moved one back, runs go on and clear what was left.
+TEST(LogBackupCli, ARestoreKilledBetweenItsRenamesIsReportedAndSettled) {
+  TempDir tmp;
+  const fs::path replica = tmp.path() / "replica";
+  write_sample_replica(replica);
+  const auto expected = all_actions(replica);
+  const std::string bin = shell_quote(ZKTOOL_BINARY);
+  const std::string path = " --path " + shell_quote(replica.string());
+  // --blank stages with LevelDB (rename(2)); the swap's renames are the only renameat2 calls.
+  auto killed = run_command("strace -f -qq -o /dev/null -e trace=renameat2 "
+                            "-e inject=renameat2:error=EIO:signal=KILL:when=2 " +
+                            bin + " log restore --blank" + path);
+  ASSERT_NE(killed.exit_code, 0) << killed.err;
+  ASSERT_FALSE(fs::exists(replica)) << "the restore was not stopped between its renames";
+  const fs::path journal = tmp.path() / "replica.zk-tool-restore";
+  ASSERT_TRUE(fs::exists(journal));
+  const fs::path staged = staged_in_journal(journal);
+  ASSERT_TRUE(fs::is_directory(staged)) << staged;
+  fs::path aside;
+  for (const std::string& name : names_in(tmp.path())) {
+    if (name.starts_with("replica.pre-restore-")) aside = tmp.path() / name;
+  }
+  ASSERT_FALSE(aside.empty());
+  EXPECT_EQ(all_actions(aside), expected) << "the old replica must be intact aside";
+
+  for (const std::string& run : {" log restore --blank" + path,
+                                 " log backup " + shell_quote((tmp.path() / "x.tar").string()) +
+                                     path}) {
+    auto out = run_command(bin + run);
+    EXPECT_EQ(out.exit_code, 7) << run << ": " << out.err;  // refused as unsafe
+    EXPECT_NE(out.err.find("mv " + staged.string() + " " + replica.string()), std::string::npos)
+        << out.err;
+    EXPECT_NE(out.err.find("mv " + aside.string() + " " + replica.string()), std::string::npos)
+        << out.err;
+  }
+  EXPECT_FALSE(fs::exists(replica));
+  EXPECT_FALSE(fs::exists(tmp.path() / "x.tar"));
+
+  // The operator goes back to the previous replica, as the message says.
+  fs::rename(aside, replica);
+  auto out = run_command(bin + " log backup " + shell_quote((tmp.path() / "log.tar").string()) +
+                         path);
+  ASSERT_EQ(out.exit_code, 0) << out.err;
+  EXPECT_EQ(names_in(tmp.path()),
+            (std::set<std::string>{"log.tar", "replica", "replica.zk-tool.lock"}))
+      << "the journal and the unused staged replica are removed";
+  EXPECT_EQ(all_actions(replica), expected);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include <gtest/gtest.h>
 #include <leveldb/db.h>
 #include <leveldb/write_batch.h>
 
@@ -115,6 +116,47 @@ std::string shell_quote(const std::string& s) {
     }
   }
   return quoted + "'";
+}
+
+void write_sample_replica(const fs::path& dir) {
+  auto store = ReplicaStore::open_writable(dir);
+  ASSERT_TRUE(store) << store.error().message;
+  Metadata metadata;
+  metadata.set_status(Metadata::VOTING);
+  metadata.set_promised(7);
+  ASSERT_TRUE(store->write_metadata(metadata));
+  std::vector<Action> actions = {append_action(0, "zero"),
+                                 nop_action(1, true),
+                                 append_action(2, "two"),
+                                 append_action(3, std::string("three\n\0x", 8)),
+                                 nop_action(4),
+                                 truncate_action(5, 3),
+                                 append_action(6, "six"),
+                                 append_action(7, "seven", false),
+                                 nop_action(8)};
+  ASSERT_TRUE(store->write_actions(actions));
+}
+
+std::vector<std::string> all_actions(const fs::path& dir) {
+  auto store = ReplicaStore::open_read_only(dir);
+  EXPECT_TRUE(store) << store.error().message;
+  if (!store) return {};
+  std::vector<std::string> out;
+  auto state = store->recover();
+  EXPECT_TRUE(state) << state.error().message;
+  if (!state) return {};
+  Status read = store->for_each_action(0, state->end, [&](const Action& action) {
+    out.push_back(action.SerializeAsString());
+    return Status(Ok{});
+  });
+  EXPECT_TRUE(read) << read.error().message;
+  return out;
+}
+
+std::set<std::string> names_in(const fs::path& dir) {
+  std::set<std::string> names;
+  for (const auto& entry : fs::directory_iterator(dir)) names.insert(entry.path().filename());
+  return names;
 }
 
 CommandOutput run_command(const std::string& command) {

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <map>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -29,6 +30,15 @@ Action append_action(uint64_t position, std::string bytes, bool learned = true);
 Action nop_action(uint64_t position, bool tombstone = false);
 Action truncate_action(uint64_t position, uint64_t to, bool learned = true);
 std::string record_bytes(const Action& action);
+
+// A VOTING replica (promised 7) with appends, an unlearned append, a filler,
+// a tombstone below the truncation and a learned truncation to 3: begin 3,
+// end 8, 9 actions.
+void write_sample_replica(const std::filesystem::path& dir);
+// Every stored action of the replica, serialized, in position order.
+std::vector<std::string> all_actions(const std::filesystem::path& dir);
+// The names in `dir` (not recursive).
+std::set<std::string> names_in(const std::filesystem::path& dir);
 
 struct CommandOutput {
   int exit_code = -1;
