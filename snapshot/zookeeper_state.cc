@@ -8,10 +8,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr int kEpochBits = 32;
-
-int64_t epoch_of(Zxid zxid) { return zxid >> kEpochBits; }
-
 std::optional<int64_t> read_epoch_file(const fs::path& file) {
   std::ifstream in(file);
   int64_t value = 0;
@@ -162,7 +158,9 @@ Result<ZkState> load_state(const DataDirs& dirs, const LoadOptions& options) {
   checker.at(state.snapshot_zxid, state.tree.digest(), std::nullopt);
 
   Zxid last = state.snapshot_zxid;
+  const auto beyond_cut = [&](Zxid zxid) { return options.up_to_zxid && zxid > *options.up_to_zxid; };
   for (const ZkFile& file : logs_for_snapshot(listing->logs, state.snapshot_zxid)) {
+    if (beyond_cut(file.zxid)) break;  // named for its first transaction: all of it is cut
     auto log = read_txn_log(file.path, options.snapshot.max_length);
     if (!log) return log.error();
     LogUsed used{file.path, file.zxid, log->records.size(), 0, std::nullopt, log->end,
@@ -172,7 +170,16 @@ Result<ZkState> load_state(const DataDirs& dirs, const LoadOptions& options) {
     for (const TxnRecord& record : log->records) {
       const Zxid zxid = record.txn.header.zxid;
       if (zxid <= state.snapshot_zxid) continue;  // already in the snapshot
-      if (options.up_to_zxid && zxid > *options.up_to_zxid) break;
+      if (beyond_cut(zxid)) {
+        // The file as used ends before this record, as if it had never been written.
+        used.cut = true;
+        used.end_offset = record.offset;
+        used.records = static_cast<uint64_t>(&record - log->records.data());
+        used.last_zxid = used.records > 0
+                             ? std::optional<Zxid>(log->records[used.records - 1].txn.header.zxid)
+                             : std::nullopt;
+        break;
+      }
       if (zxid <= last) {
         // ZooKeeper applies it anyway, and so do we, but it is worth a look.
         state.warnings.push_back(file.path.filename().string() + ": txn " + zxid_hex(zxid) +

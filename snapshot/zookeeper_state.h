@@ -69,7 +69,8 @@ struct LogUsed {
   uint64_t applied = 0;             // records above the snapshot zxid
   std::optional<Zxid> last_zxid;    // of the last record
   LogEnd end = LogEnd::EndOfFile;
-  uint64_t end_offset = 0;          // bytes that hold records (header included)
+  uint64_t end_offset = 0;          // bytes that hold the records used (header included)
+  bool cut = false;                 // records after LoadOptions::up_to_zxid left out
 };
 
 struct ZkState {
@@ -91,7 +92,8 @@ struct ZkState {
 struct LoadOptions {
   SnapshotReadOptions snapshot;
   // Stop replaying after this zxid (hot backup cuts the logs at the zxid the
-  // server reported as committed).
+  // server reported as committed): later records and logs are left out of
+  // the state as if never written, and LogUsed::end_offset ends before them.
   std::optional<Zxid> up_to_zxid;
 };
 

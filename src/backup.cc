@@ -2,8 +2,12 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <thread>
 
+#include "fault_point.h"
+#include "archive/archive_reader.h"
 #include "file_ops.h"
 #include "lock.h"
 #include "snapshot/compression.h"
@@ -17,6 +21,12 @@ namespace zs = zktool::snapshot;
 using Clock = std::chrono::steady_clock;
 
 namespace {
+
+// A hot copy that raced the server (a snapshot being written, a log rolled,
+// truncated or purged under it, an election) is taken again this many times.
+constexpr unsigned kHotAttempts = 5;
+constexpr auto kHotRetryDelay = std::chrono::milliseconds(300);
+constexpr auto kSrvrTimeout = std::chrono::milliseconds(2000);
 
 // ZooKeeper's cheap test before it parses a snapshot (SnapStream.isValidSnapshot):
 // a plain snapshot ends with the seal's "/", a compressed one starts with its magic.
@@ -35,9 +45,173 @@ bool looks_complete(const fs::path& file) {
   return false;
 }
 
+// The copy of the live files and the state proven from it.
+struct Capture {
+  zs::ZkState state;
+  std::chrono::duration<double> downtime{};
+  bool unit_was_running = false;
+  unsigned attempts = 1;
+};
+
+// Loads the copy in `copy` (cut at `cut` when set) and insists it proves itself.
+Result<zs::ZkState> prove_copy(const fs::path& copy, std::optional<zs::Zxid> cut,
+                               const fs::path& live) {
+  auto dirs = zs::resolve_data_dirs(copy / "zookeeper", std::nullopt);
+  if (!dirs) return dirs.error();
+  zs::LoadOptions options;
+  options.up_to_zxid = cut;
+  auto state = zs::load_state(*dirs, options);
+  if (!state) return state.error();
+  if (state->digest.verified() == false) {
+    return make_error(ErrorKind::Corrupt, live.string() +
+                                              ": the data does not replay to the digests "
+                                              "ZooKeeper recorded at " +
+                                              zs::zxid_hex(state->last_zxid));
+  }
+  return state;
+}
+
+Result<Capture> capture_cold(const Node& node, const fs::path& copy, bool all_files) {
+  auto systemd = service::ServiceManager::connect(node.bus);
+  if (!systemd) return systemd.error();
+  auto unit = systemd->unit_state(node.unit, Clock::now() + node.stop_timeout);
+  if (!unit) return unit.error();
+  Capture capture;
+  capture.unit_was_running = unit->active_state == "active";
+
+  // Present while this backup holds the unit down for the copy: a backup
+  // killed meanwhile leaves it, and the next one starts the unit again.
+  const fs::path stopped_marker = node.data_dir / ".zk-tool-backup-stopped-unit";
+  std::error_code ec;
+  const bool restart = capture.unit_was_running || fs::exists(stopped_marker, ec);
+  auto down_at = Clock::now();
+  if (capture.unit_was_running) {
+    if (Status s = write_file_atomically(stopped_marker, node.unit + "\n"); !s) return s.error();
+    if (Status s = node.stop(*systemd); !s) {
+      fs::remove(stopped_marker, ec);
+      // A unit that stopped while something else still answers comes back up.
+      if (s.error().kind == ErrorKind::Unsafe) {
+        (void)systemd->start_unit(node.unit, Clock::now() + node.start_timeout);
+      }
+      return s.error();
+    }
+    fault_point("backup.after-stop");
+  } else if (node.probe_self(std::chrono::milliseconds(500)).state != health::MemberState::kDown) {
+    return make_error(ErrorKind::Unsafe, node.unit + " is not running, but a ZooKeeper answers on " +
+                                             node.local.host + ":" +
+                                             std::to_string(node.local.client_port) +
+                                             ": a cold copy of its files would be inconsistent");
+  }
+  Status copied = copy_data_files(node.dirs, copy, all_files);
+  fault_point("backup.after-copy");
+  if (restart) {
+    // The node comes back whatever happened to the copy.
+    auto started = systemd->start_unit(node.unit, Clock::now() + node.start_timeout);
+    capture.downtime = Clock::now() - down_at;
+    if (started) fs::remove(stopped_marker, ec);
+    if (!started) {
+      return make_error(ErrorKind::ServiceControl,
+                        started.error().message + (copied ? "" : "; the copy had failed too: " +
+                                                                     copied.error().message));
+    }
+  }
+  fault_point("backup.after-start");
+  if (!copied) return copied.error();
+  auto state = prove_copy(copy, std::nullopt, node.dirs.snap_dir);
+  if (!state) return state.error();
+  capture.state = std::move(*state);
+  return capture;
+}
+
+// The zxid the server has applied, as srvr reports it; an error unless it serves.
+Result<zs::Zxid> applied_zxid(const Node& node) {
+  health::MemberHealth self = node.probe_self(kSrvrTimeout);
+  if (self.state != health::MemberState::kServing || !self.zxid) {
+    return make_error(ErrorKind::Unhealthy,
+                      "ZooKeeper on " + self.name() + " is " +
+                          std::string(health::to_string(self.state)) +
+                          (self.detail.empty() ? "" : " (" + self.detail + ")") +
+                          ": a hot backup needs the zxid a serving node has committed; "
+                          "use --cold for a node that is down");
+  }
+  return static_cast<zs::Zxid>(*self.zxid);
+}
+
+// One hot copy: the server's applied zxid before and after the copy bound
+// what the copy may hold. Everything in the logs up to the zxid read after
+// is committed (the server applied it); anything later may be a proposal a
+// new leader would truncate, so the copy is cut there. An election during
+// the copy (the epoch moved) may have truncated a log under it: not trusted.
+Result<zs::ZkState> hot_copy_once(const Node& node, const fs::path& copy, bool all_files) {
+  auto before = applied_zxid(node);
+  if (!before) return before.error();
+  if (Status s = copy_data_files(node.dirs, copy, all_files); !s) return s.error();
+  auto after = applied_zxid(node);
+  if (!after) return after.error();
+  if (zs::epoch_of(*after) != zs::epoch_of(*before)) {
+    return make_error(ErrorKind::Corrupt, "the ensemble elected a leader during the copy (zxid " +
+                                              zs::zxid_hex(*before) + " before, " +
+                                              zs::zxid_hex(*after) + " after)");
+  }
+  auto state = prove_copy(copy, *after, node.dirs.snap_dir);
+  if (!state) return state.error();
+  // The server applied `before` ahead of the copy, so a copy ending earlier
+  // missed a log that was rolled (or not yet flushed) under it.
+  if (state->last_zxid < *before) {
+    return make_error(ErrorKind::Corrupt, "the copied logs end at " +
+                                              zs::zxid_hex(state->last_zxid) +
+                                              ", before the server's " + zs::zxid_hex(*before));
+  }
+  return state;
+}
+
+Result<Capture> capture_hot(const Node& node, const fs::path& staging, bool all_files) {
+  Capture capture;
+  std::string failures;
+  for (capture.attempts = 1;; ++capture.attempts) {
+    fs::path copy = staging / ("attempt-" + std::to_string(capture.attempts));
+    auto state = hot_copy_once(node, copy, all_files);
+    if (state) {
+      capture.state = std::move(*state);
+      return capture;
+    }
+    // Only the races a retry can outlast are retried; an unreadable or
+    // unreachable node is reported at once.
+    ErrorKind kind = state.error().kind;
+    if (kind != ErrorKind::Corrupt && kind != ErrorKind::Io && kind != ErrorKind::Unhealthy) {
+      return state.error();
+    }
+    failures += "\n  attempt " + std::to_string(capture.attempts) + ": " + state.error().message;
+    std::error_code ec;
+    fs::remove_all(copy, ec);
+    if (capture.attempts == kHotAttempts) {
+      return make_error(kind, "no consistent hot copy of " + node.dirs.snap_dir.string() +
+                                  " in " + std::to_string(kHotAttempts) +
+                                  " attempts (--cold stops the unit instead):" + failures);
+    }
+    std::this_thread::sleep_for(kHotRetryDelay);
+  }
+}
+
+Status check_written(const fs::path& archive_path, const archive::Manifest& written) {
+  auto reader = archive::ArchiveReader::open(archive_path);
+  if (!reader) return reader.error();
+  auto read = reader->check();
+  if (!read) return read.error();
+  const auto same = [](const archive::FileEntry& a, const archive::FileEntry& b) {
+    return a.path == b.path && a.size == b.size && a.sha256 == b.sha256;
+  };
+  if (!std::equal(read->files.begin(), read->files.end(), written.files.begin(),
+                  written.files.end(), same)) {
+    return make_error(ErrorKind::Corrupt, archive_path.string() +
+                                              ": holds other files than the ones written");
+  }
+  return Ok{};
+}
+
 }  // namespace
 
-Status copy_restore_set(const zs::DataDirs& dirs, const fs::path& to) {
+Status copy_data_files(const zs::DataDirs& dirs, const fs::path& to, bool all_files) {
   auto listing = zs::list_data_dirs(dirs);
   if (!listing) return listing.error();
   const zs::ZkFile* snapshot = nullptr;
@@ -55,21 +229,27 @@ Status copy_restore_set(const zs::DataDirs& dirs, const fs::path& to) {
   fs::create_directories(snap_to, ec);
   fs::create_directories(log_to, ec);
   if (ec) return make_error(ErrorKind::Io, to.string() + ": " + ec.message());
-  if (Status s = copy_file_sparse(snapshot->path, snap_to / snapshot->path.filename()); !s) {
-    return s;
+  std::vector<zs::ZkFile> snapshots{*snapshot};
+  std::vector<zs::ZkFile> logs = zs::logs_for_snapshot(listing->logs, snapshot->zxid);
+  if (all_files) {
+    snapshots = listing->snapshots;
+    logs = listing->logs;
+  }
+  for (const zs::ZkFile& file : snapshots) {
+    if (Status s = copy_file_sparse(file.path, snap_to / file.path.filename()); !s) return s;
   }
   for (const char* epoch : {"acceptedEpoch", "currentEpoch"}) {
     if (fs::is_regular_file(dirs.snap_dir / epoch, ec)) {
       if (Status s = copy_file_sparse(dirs.snap_dir / epoch, snap_to / epoch); !s) return s;
     }
   }
-  for (const zs::ZkFile& log : zs::logs_for_snapshot(listing->logs, snapshot->zxid)) {
+  for (const zs::ZkFile& log : logs) {
     if (Status s = copy_file_sparse(log.path, log_to / log.path.filename()); !s) return s;
   }
   return Ok{};
 }
 
-Result<BackupReport> backup_cold(const Node& node, const BackupRequest& request) {
+Result<BackupReport> backup(const Node& node, const BackupRequest& request) {
   auto lock = DirectoryLock::acquire(node.data_dir, "backup");
   if (!lock) return lock.error();
   BackupReport report;
@@ -79,52 +259,24 @@ Result<BackupReport> backup_cold(const Node& node, const BackupRequest& request)
   if (!writer) return writer.error();
   auto staging = ScratchDirectory::create(request.archive.parent_path(), ".zk-tool-backup-");
   if (!staging) return staging.error();
-  auto systemd = service::ServiceManager::connect(node.bus);
-  if (!systemd) return systemd.error();
-  auto unit = systemd->unit_state(node.unit, Clock::now() + node.stop_timeout);
-  if (!unit) return unit.error();
-  report.unit_was_running = unit->active_state == "active";
 
-  auto down_at = Clock::now();
-  if (report.unit_was_running) {
-    if (Status s = node.stop(*systemd); !s) {
-      // A unit that stopped while something else still answers comes back up.
-      if (s.error().kind == ErrorKind::Unsafe) {
-        (void)systemd->start_unit(node.unit, Clock::now() + node.start_timeout);
-      }
-      return s.error();
-    }
-  } else if (node.probe_self(std::chrono::milliseconds(500)).state != health::MemberState::kDown) {
-    return make_error(ErrorKind::Unsafe, node.unit + " is not running, but a ZooKeeper answers on " +
-                                             node.local.host + ":" +
-                                             std::to_string(node.local.client_port) +
-                                             ": a cold copy of its files would be inconsistent");
-  }
-  Status copied = copy_restore_set(node.dirs, staging->path());
-  if (report.unit_was_running) {
-    // The node comes back whatever happened to the copy.
-    auto started = systemd->start_unit(node.unit, Clock::now() + node.start_timeout);
-    report.downtime = Clock::now() - down_at;
-    if (!started) {
-      return make_error(ErrorKind::ServiceControl,
-                        started.error().message + (copied ? "" : "; the copy had failed too: " +
-                                                                     copied.error().message));
-    }
-  }
-  if (!copied) return copied.error();
+  auto capture = request.cold ? capture_cold(node, staging->path(), request.all_files)
+                              : capture_hot(node, staging->path(), request.all_files);
+  if (!capture) return capture.error();
+  fault_point("backup.after-capture");
+  const zs::ZkState& state = capture->state;
+  report.unit_was_running = capture->unit_was_running;
+  report.downtime = capture->downtime;
+  report.attempts = capture->attempts;
+  report.warnings.insert(report.warnings.end(), state.warnings.begin(), state.warnings.end());
 
-  // The node serves again; the rest works on the copy.
-  auto dirs = zs::resolve_data_dirs(staging->path() / "zookeeper", std::nullopt);
-  if (!dirs) return dirs.error();
-  auto state = zs::load_state(*dirs);
-  if (!state) return state.error();
-  if (state->digest.verified() == false) {
-    return make_error(ErrorKind::Corrupt, node.dirs.snap_dir.string() +
-                                              ": the data does not replay to the digests "
-                                              "ZooKeeper recorded; not backing it up");
+  std::vector<ArchivedFile> files = files_to_archive(state);
+  if (request.all_files) {
+    auto older = older_files(state);
+    if (!older) return older.error();
+    files.insert(files.end(), older->begin(), older->end());
   }
-  report.warnings.insert(report.warnings.end(), state->warnings.begin(), state->warnings.end());
-  for (const ArchivedFile& f : files_to_archive(*state)) {
+  for (const ArchivedFile& f : files) {
     archive::AddOptions add;
     add.length = f.length;
     if (Status s = writer->add_file(f.archive_path, f.source, add); !s) return s.error();
@@ -134,23 +286,25 @@ Result<BackupReport> backup_cold(const Node& node, const BackupRequest& request)
       std::chrono::system_clock::now());
   manifest.host = host_name();
   manifest.tool_version = ZKTOOL_VERSION;
-  manifest.mode = archive::Mode::Cold;
+  manifest.mode = request.cold ? archive::Mode::Cold : archive::Mode::Hot;
   manifest.source.paths = {node.data_dir.string()};
   if (node.data_log_dir != node.data_dir) manifest.source.paths.push_back(node.data_log_dir.string());
   manifest.source.unit = node.unit;
-  manifest.summary = summarize(*state);
+  manifest.summary = summarize(state);
   auto written = writer->commit(std::move(manifest));
   if (!written) return written.error();
   report.manifest = std::move(written.value());
   report.archive = request.archive;
+  fault_point("backup.after-commit");
 
-  // Prove the archive as a restore would, before calling it a backup.
-  auto proof = stage_and_verify(request.archive, request.archive.parent_path());
-  if (!proof) {
+  // The files were proven by the replay above; reading the archive back with
+  // every check a restore makes proves it holds exactly those bytes.
+  if (Status s = check_written(request.archive, report.manifest); !s) {
     return make_error(ErrorKind::Corrupt, "the archive just written does not verify (" +
-                                              proof.error().message + "); it is kept for "
+                                              s.error().message + "); it is kept for "
                                               "inspection but is not a good backup");
   }
+  fault_point("backup.after-proof");
   std::error_code ec;
   report.archive_size = fs::file_size(request.archive, ec);
   return report;

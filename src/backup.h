@@ -1,7 +1,11 @@
-// Cold backup of one ZooKeeper node (DESIGN.md sections 3 and 4): stop the
-// unit, copy the restore set, start the unit, then (with the node serving
-// again) prove the copy, write the archive and prove the archive. The node is
-// down only while files are copied, never while compressing or checking.
+// Backup of one ZooKeeper node (DESIGN.md sections 3 and 4).
+//
+// Hot (the default): nothing is stopped. The restore set is copied while
+// ZooKeeper runs, cut at the zxid the server reports as applied after the
+// copy, and proven by replaying it against the digests ZooKeeper recorded;
+// a copy that raced a snapshot, a log roll, a purge or a resync is retried.
+// Cold: the unit is stopped only while the files are copied.
+// Either way the archive is written from the proven copy and then proven.
 #pragma once
 
 #include <chrono>
@@ -19,6 +23,8 @@ namespace zktool {
 struct BackupRequest {
   std::filesystem::path archive;  // must not exist
   archive::WriteOptions write;
+  bool cold = false;
+  bool all_files = false;  // every file of the data directories, not only the restore set
 };
 
 struct BackupReport {
@@ -26,16 +32,18 @@ struct BackupReport {
   uint64_t archive_size = 0;
   archive::Manifest manifest;
   bool unit_was_running = false;
-  std::chrono::duration<double> downtime{};  // unit stop requested to start confirmed
+  std::chrono::duration<double> downtime{};  // cold: unit stop requested to start confirmed
+  unsigned attempts = 1;                      // hot: copies taken until one proved consistent
   std::vector<std::string> warnings;
 };
 
-Result<BackupReport> backup_cold(const Node& node, const BackupRequest& request);
+Result<BackupReport> backup(const Node& node, const BackupRequest& request);
 
 // Copies the files ZooKeeper would load from `dirs` into <to>/zookeeper/
 // {snapshot,transactions}/version-2, chosen by name as ZooKeeper does (the
 // newest snapshot that looks complete, the logs it needs, the epochs), with
-// logs kept sparse. Cheap enough to run while the node is stopped.
-Status copy_restore_set(const snapshot::DataDirs& dirs, const std::filesystem::path& to);
+// logs kept sparse; with `all_files`, every snapshot and log. Never myid.
+Status copy_data_files(const snapshot::DataDirs& dirs, const std::filesystem::path& to,
+                       bool all_files);
 
 }  // namespace zktool

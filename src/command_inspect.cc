@@ -8,6 +8,7 @@
 
 #include "command.h"
 #include "snapshot/zookeeper_state.h"
+#include "zk_archive.h"
 #include "zoo_cfg.h"
 
 namespace zktool {
@@ -204,13 +205,14 @@ class InspectCommand : public Command {
  public:
   const char* name() const override { return "inspect"; }
   const char* summary() const override {
-    return "Show what a ZooKeeper data directory holds and prove it against ZooKeeper's digests";
+    return "Show what a ZooKeeper data directory or archive holds, proven against ZooKeeper's "
+           "digests";
   }
 
   void setup(CLI::App& app) override {
     app.add_option("dir", dir_,
-                   "ZooKeeper dataDir (holding version-2/) or a DC/OS ZooKeeper directory "
-                   "(holding snapshot/ and transactions/)");
+                   "ZooKeeper dataDir (holding version-2/), a DC/OS ZooKeeper directory "
+                   "(holding snapshot/ and transactions/), or an archive");
     app.add_option("--data-log-dir", data_log_dir_, "ZooKeeper dataLogDir, when logs live apart");
     app.add_option("--zoo-cfg", zoo_cfg_, "Take dataDir and dataLogDir from this zoo.cfg");
     app.add_flag("--json", json_, "Print one JSON object");
@@ -226,19 +228,46 @@ class InspectCommand : public Command {
       if (!data_log_dir) data_log_dir = cfg->data_log_dir;
     }
     if (!dir_) return make_error(ErrorKind::Usage, "give a data directory or --zoo-cfg");
+    std::error_code ec;
+    if (fs::is_regular_file(*dir_, ec)) return inspect_archive(*dir_);
     auto dirs = zs::resolve_data_dirs(*dir_, data_log_dir);
     if (!dirs) return dirs.error();
     auto state = zs::load_state(*dirs);
     if (!state) return state.error();
-    if (json_) {
-      std::printf("%s\n", state_json(*state, nodes_).dump(2).c_str());
-    } else {
-      print_text(*state, nodes_);
-    }
+    print(*state, nullptr);
     return Ok{};
   }
 
  private:
+  // An archive is proven as verify proves it, in a scratch directory that is
+  // removed afterwards, and its state shown as a directory's would be.
+  Status inspect_archive(const fs::path& archive) {
+    auto staged = stage_and_verify(archive, fs::temp_directory_path());
+    if (!staged) return staged.error();
+    print(staged->state, staged->manifest ? &*staged->manifest : nullptr);
+    return Ok{};
+  }
+
+  void print(const zs::ZkState& state, const archive::Manifest* manifest) {
+    if (json_) {
+      nlohmann::json j = state_json(state, nodes_);
+      if (manifest != nullptr) {
+        j["manifest"] = {{"mode", archive::to_string(manifest->mode)},
+                         {"host", manifest->host},
+                         {"tool_version", manifest->tool_version},
+                         {"source_paths", manifest->source.paths}};
+      }
+      std::printf("%s\n", j.dump(2).c_str());
+      return;
+    }
+    if (manifest != nullptr) {
+      std::printf("archive          %s backup from %s by zk-tool %s\n",
+                  std::string(archive::to_string(manifest->mode)).c_str(), manifest->host.c_str(),
+                  manifest->tool_version.c_str());
+    }
+    print_text(state, nodes_);
+  }
+
   std::optional<fs::path> dir_;
   std::optional<fs::path> data_log_dir_;
   std::optional<fs::path> zoo_cfg_;

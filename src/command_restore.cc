@@ -110,6 +110,7 @@ class RollbackCommand : public Command {
     for (const fs::path& p : report->restored_from) std::printf("put back %s\n", p.c_str());
     for (const fs::path& p : report->moved_aside) std::printf("restored data kept in %s\n", p.c_str());
     if (report->health) std::printf("ensemble: %s\n", report->health->summary().c_str());
+    for (const std::string& w : report->warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
     return Ok{};
   }
 

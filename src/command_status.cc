@@ -4,7 +4,6 @@
 // exactly one leads; --wait polls until then or until its timeout.
 #include <algorithm>
 #include <array>
-#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -16,6 +15,7 @@
 #include <spdlog/spdlog.h>
 
 #include "command.h"
+#include "duration.h"
 #include "health/ensemble_health.h"
 #include "zoo_cfg.h"
 
@@ -27,28 +27,6 @@ namespace health = zktool::health;
 using std::chrono::milliseconds;
 
 constexpr milliseconds kPollInterval{1000};
-
-// "90" or "90s", "500ms", "5m": a positive duration.
-std::optional<milliseconds> parse_duration(const std::string& text) {
-  int64_t count = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), count);
-  if (ec != std::errc{} || count <= 0) return std::nullopt;
-  std::string_view unit(end, static_cast<size_t>(text.data() + text.size() - end));
-  if (unit == "ms") return milliseconds(count);
-  if (unit.empty() || unit == "s") return std::chrono::seconds(count);
-  if (unit == "m") return std::chrono::minutes(count);
-  return std::nullopt;
-}
-
-CLI::Validator duration_validator() {
-  return CLI::Validator(
-      [](const std::string& value) {
-        return parse_duration(value)
-                   ? std::string()
-                   : "\"" + value + "\" is not a duration like 90, 90s, 500ms, 5m";
-      },
-      "DURATION");
-}
 
 std::string hex(int64_t value) {
   char text[19];

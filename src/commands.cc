@@ -9,6 +9,7 @@ std::unique_ptr<Command> make_verify_command();
 std::unique_ptr<Command> make_inspect_command();
 std::unique_ptr<Command> make_log_command();
 std::unique_ptr<Command> make_status_command();
+std::unique_ptr<Command> make_list_command();
 
 std::vector<std::unique_ptr<Command>> make_commands() {
   std::vector<std::unique_ptr<Command>> commands;
@@ -17,6 +18,7 @@ std::vector<std::unique_ptr<Command>> make_commands() {
   commands.push_back(make_verify_command());
   commands.push_back(make_rollback_command());
   commands.push_back(make_inspect_command());
+  commands.push_back(make_list_command());
   commands.push_back(make_log_command());
   commands.push_back(make_status_command());
   return commands;

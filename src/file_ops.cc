@@ -5,11 +5,13 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <random>
+#include <vector>
 
 namespace zktool {
 
@@ -35,11 +37,34 @@ class Fd {
   int fd_;
 };
 
+// For the file-system pairs copy_file_range refuses: since Linux 5.19 any
+// two of different types (EXDEV), e.g. a data dir on ext4, a backup on tmpfs.
+Status copy_through_buffer(int in, int out, off_t begin, off_t end, const fs::path& to) {
+  std::vector<char> buffer(1 << 20);
+  for (off_t pos = begin; pos < end;) {
+    ssize_t n = ::pread(in, buffer.data(), std::min(buffer.size(), static_cast<size_t>(end - pos)), pos);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return io_error(to, "copy (read)", errno);
+    if (n == 0) return make_error(ErrorKind::Io, to.string() + ": source shrank while copying");
+    for (ssize_t done = 0; done < n;) {
+      ssize_t w = ::pwrite(out, buffer.data() + done, static_cast<size_t>(n - done), pos + done);
+      if (w < 0 && errno == EINTR) continue;
+      if (w < 0) return io_error(to, "copy", errno);
+      done += w;
+    }
+    pos += n;
+  }
+  return Ok{};
+}
+
 Status copy_range(int in, int out, off_t begin, off_t end, const fs::path& to) {
   off_t in_pos = begin, out_pos = begin;
   while (in_pos < end) {
     ssize_t n = ::copy_file_range(in, &in_pos, out, &out_pos, static_cast<size_t>(end - in_pos), 0);
     if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EOPNOTSUPP)) {
+      return copy_through_buffer(in, out, in_pos, end, to);
+    }
     if (n < 0) return io_error(to, "copy", errno);
     if (n == 0) return make_error(ErrorKind::Io, to.string() + ": source shrank while copying");
   }

@@ -1,29 +1,17 @@
 // zk-tool's entry point: parse, dispatch to one command, and turn its result
-// into one line on stderr and a documented exit code. No command logic here.
+// into a documented exit code and one line on stderr or one journal entry
+// (logging.h). No command logic here.
 #include <algorithm>
 #include <cstdio>
 #include <exception>
+#include <string>
 
 #include <CLI/CLI.hpp>
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/spdlog.h>
 
 #include "command.h"
 #include "config_file.h"
 #include "exit_codes.h"
-
-namespace {
-
-void configure_logging(int verbosity) {
-  auto logger = spdlog::stderr_color_st("zk-tool");
-  logger->set_pattern("%^%l%$: %v");
-  logger->set_level(verbosity >= 2 ? spdlog::level::trace
-                    : verbosity == 1 ? spdlog::level::debug
-                                     : spdlog::level::warn);
-  spdlog::set_default_logger(logger);
-}
-
-}  // namespace
+#include "logging.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"zk-tool: verified backup and restore for ZooKeeper and the Mesos replicated log"};
@@ -75,20 +63,21 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "zk-tool: %s (try --help)\n", e.what());
     return zktool::kExitUsage;
   }
-  configure_logging(verbosity);
+  zktool::setup_logging(verbosity);
 
   for (auto& [sub, command] : subcommands) {
     if (!sub->parsed()) continue;
+    zktool::Status status = zktool::Ok{};
     try {
-      zktool::Status status = command->run();
-      if (status.ok()) return zktool::kExitOk;
-      std::fprintf(stderr, "zk-tool %s: %s\n", command->name(), status.error().message.c_str());
-      return zktool::exit_code_for(status.error().kind);
+      status = command->run();
     } catch (const std::exception& e) {
       // Expected failures are values; an exception here is a bug or an allocation failure.
-      std::fprintf(stderr, "zk-tool %s: internal error: %s\n", command->name(), e.what());
-      return zktool::kExitInternal;
+      status = zktool::make_error(zktool::ErrorKind::Internal,
+                                  std::string("internal error: ") + e.what());
     }
+    int code = status.ok() ? zktool::kExitOk : zktool::exit_code_for(status.error().kind);
+    zktool::log_result(command->name(), status, code);
+    return code;
   }
   return zktool::kExitUsage;
 }

@@ -8,6 +8,31 @@ namespace zktool {
 
 namespace fs = std::filesystem;
 
+namespace {
+
+// A restore or rollback killed between moving a version-2 aside and renaming
+// its replacement in leaves that version-2 missing, a pre-restore copy beside
+// it; the directories still resolve, so that the next run can complete it.
+std::optional<snapshot::DataDirs> interrupted_swap(const fs::path& dir,
+                                                   const std::optional<fs::path>& log_dir) {
+  std::error_code ec;
+  bool dcos = fs::is_directory(dir / "snapshot", ec) && fs::is_directory(dir / "transactions", ec);
+  snapshot::DataDirs dirs{dcos ? dir / "snapshot" / "version-2" : dir / "version-2",
+                          dcos ? dir / "transactions" / "version-2" : dir / "version-2"};
+  if (log_dir) dirs.log_dir = log_dir->filename() == "version-2" ? *log_dir : *log_dir / "version-2";
+  for (const fs::path& live : {dirs.snap_dir, dirs.log_dir}) {
+    if (fs::is_directory(live, ec)) continue;
+    bool kept = false;
+    for (const auto& e : fs::directory_iterator(live.parent_path(), ec)) {
+      kept = kept || e.path().filename().string().rfind("version-2.pre-restore-", 0) == 0;
+    }
+    if (!kept) return std::nullopt;
+  }
+  return dirs;
+}
+
+}  // namespace
+
 void add_node_options(CLI::App& app, NodeOptions& o) {
   app.add_option("--data-dir", o.data_dir,
                  std::string("ZooKeeper dataDir, or a DC/OS ZooKeeper directory holding snapshot/ "
@@ -41,8 +66,9 @@ Result<Node> resolve_node(const NodeOptions& o) {
   }
   if (o.client_port) client_port = *o.client_port;
   auto dirs = snapshot::resolve_data_dirs(dir.value_or(kDcosZooKeeperDir), log_dir);
-  if (!dirs) return dirs.error();
-  node.dirs = *dirs;
+  auto interrupted = dirs ? std::nullopt : interrupted_swap(dir.value_or(kDcosZooKeeperDir), log_dir);
+  if (!dirs && !interrupted) return dirs.error();
+  node.dirs = dirs ? *dirs : *interrupted;
   node.data_dir = node.dirs.snap_dir.parent_path();
   node.data_log_dir = node.dirs.log_dir.parent_path();
   ServiceTarget service = resolve_service(o.service);

@@ -1,9 +1,12 @@
 #include "restore.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <thread>
 
+#include "archive/archive_reader.h"
 #include "epoch.h"
+#include "fault_point.h"
 #include "file_ops.h"
 #include "lock.h"
 #include "zk_archive.h"
@@ -20,17 +23,20 @@ namespace {
 constexpr milliseconds kProbeTimeout{2000};
 constexpr milliseconds kPollInterval{1000};
 
-int64_t epoch_of_zxid(int64_t zxid) { return zxid >> 32; }
-
 // One live version-2 directory and what replaces it.
 struct Swap {
   fs::path live;
   fs::path replacement;
 };
 
-// Moves each live directory aside as <live>.<label>-<stamp>, then renames its
-// replacement in. A failure part way puts back what it moved.
-Result<std::vector<fs::path>> swap_in(const std::vector<Swap>& swaps, const std::string& label) {
+// Moves every live directory aside as <live>.<label>-<stamp>, then renames
+// each replacement in. All asides come first so that a crash part way never
+// leaves one live directory replaced and another not (a dataDir with the new
+// snapshots over a dataLogDir with the old logs); a live directory may be
+// missing meanwhile, which the next run completes (node.h). A failure part
+// way puts back what it moved. `command` names the crash tests' fault points.
+Result<std::vector<fs::path>> swap_in(const std::vector<Swap>& swaps, const std::string& label,
+                                      const std::string& command) {
   std::string stamp = utc_stamp();
   std::vector<std::pair<fs::path, fs::path>> done;  // (from, to) renames made
   auto undo = [&] {
@@ -39,24 +45,47 @@ Result<std::vector<fs::path>> swap_in(const std::vector<Swap>& swaps, const std:
     }
   };
   std::vector<fs::path> aside;
-  for (const Swap& swap : swaps) {
+  for (size_t i = 0; i < swaps.size(); ++i) {
+    const fs::path& live = swaps[i].live;
     std::error_code ec;
-    if (fs::exists(swap.live, ec)) {
-      fs::path to = swap.live.parent_path() / (swap.live.filename().string() + "." + label + "-" + stamp);
-      if (Status s = rename_no_replace(swap.live, to); !s) {
-        undo();
-        return s.error();
-      }
-      done.emplace_back(swap.live, to);
-      aside.push_back(to);
+    if (!fs::exists(live, ec)) continue;
+    // A run re-done within the same second after a crash finds its stamp taken.
+    fs::path to = live.parent_path() / (live.filename().string() + "." + label + "-" + stamp);
+    for (int n = 2; fs::exists(to, ec); ++n) {
+      to = live.parent_path() /
+           (live.filename().string() + "." + label + "-" + stamp + "-" + std::to_string(n));
     }
-    if (Status s = rename_no_replace(swap.replacement, swap.live); !s) {
+    if (Status s = rename_no_replace(live, to); !s) {
       undo();
       return s.error();
     }
-    done.emplace_back(swap.replacement, swap.live);
+    done.emplace_back(live, to);
+    aside.push_back(to);
+    fault_point(command + ".after-aside-" + std::to_string(i));
+  }
+  for (size_t i = 0; i < swaps.size(); ++i) {
+    if (Status s = rename_no_replace(swaps[i].replacement, swaps[i].live); !s) {
+      undo();
+      return s.error();
+    }
+    done.emplace_back(swaps[i].replacement, swaps[i].live);
+    fault_point(command + ".after-rename-" + std::to_string(i));
   }
   return aside;
+}
+
+// The newest <live>.<label>-* beside `live`; the names sort by time.
+std::optional<fs::path> newest_beside(const fs::path& live, const std::string& label) {
+  std::string prefix = live.filename().string() + "." + label + "-";
+  std::optional<fs::path> newest;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(live.parent_path(), ec)) {
+    std::string name = e.path().filename().string();
+    if (name.rfind(prefix, 0) == 0 && (!newest || name > newest->filename().string())) {
+      newest = e.path();
+    }
+  }
+  return newest;
 }
 
 std::string join(const std::vector<std::string>& names) {
@@ -70,7 +99,7 @@ std::string join(const std::vector<std::string>& names) {
 // that took no write since the new leader was elected still reports it).
 bool serves_installed(const health::MemberHealth& m, int64_t epoch, int64_t installed_zxid) {
   if (m.state != health::MemberState::kServing || !m.zxid) return false;
-  int64_t seen = epoch_of_zxid(*m.zxid);
+  int64_t seen = zs::epoch_of(*m.zxid);
   int64_t round = (epoch >> kRoundShift) & kRoundMask;
   return *m.zxid == installed_zxid ||
          (in_round(seen, round) && generation_of(seen) == generation_of(epoch));
@@ -95,7 +124,7 @@ std::vector<int64_t> serving_epochs(const Node& node,
   std::vector<int64_t> epochs;
   for (const auto& m :
        health::probe_direct(member_endpoints(node, ensemble), kProbeTimeout).members) {
-    if (m.state == health::MemberState::kServing && m.zxid) epochs.push_back(epoch_of_zxid(*m.zxid));
+    if (m.state == health::MemberState::kServing && m.zxid) epochs.push_back(zs::epoch_of(*m.zxid));
   }
   return epochs;
 }
@@ -160,6 +189,30 @@ Result<fs::path> stage_logs_beside(const Node& node, const fs::path& staged_logs
   return to;
 }
 
+// Staging writes every file the manifest lists onto the data's file system:
+// refuse before writing any of it when that cannot fit. The margin covers
+// directories, the epoch files and block rounding. A dcos-zk archive lists
+// nothing; extraction's own limit (the free space) stops it instead.
+constexpr uint64_t kStagingMargin = uint64_t{4} << 20;
+
+Status check_staging_space(const fs::path& archive_path, const fs::path& data_dir) {
+  auto reader = archive::ArchiveReader::open(archive_path);
+  if (!reader || !reader->manifest()) return Ok{};  // staging reports what is wrong
+  uint64_t needed = kStagingMargin;
+  for (const archive::FileEntry& f : reader->manifest()->files) {
+    needed = f.size > UINT64_MAX - needed ? UINT64_MAX : needed + f.size;
+  }
+  auto free = free_bytes(data_dir);
+  if (!free) return free.error();
+  if (*free >= needed) return Ok{};
+  return make_error(ErrorKind::Io, "not enough space to stage " + archive_path.string() + ": " +
+                                       data_dir.string() + " has " + std::to_string(*free) +
+                                       " bytes free, the archive's files and a " +
+                                       std::to_string(kStagingMargin >> 20) + " MiB margin need " +
+                                       std::to_string(needed) +
+                                       "; nothing was changed");
+}
+
 }  // namespace
 
 Result<RestoreReport> restore(const Node& node, const RestoreRequest& request) {
@@ -177,8 +230,10 @@ Result<RestoreReport> restore(const Node& node, const RestoreRequest& request) {
   }
 
   // 1. Prove the archive, staged beside the live data (rule 1).
+  if (Status s = check_staging_space(request.archive, node.data_dir); !s) return s.error();
   auto staged = stage_and_verify(request.archive, node.data_dir);
   if (!staged) return staged.error();
+  fault_point("restore.after-staging");
   report.manifest = staged->manifest;
   report.restored_zxid = staged->state.last_zxid;
   report.znode_count = staged->state.tree.node_count();
@@ -200,7 +255,7 @@ Result<RestoreReport> restore(const Node& node, const RestoreRequest& request) {
                          (m ? " " + m->host + " " + std::to_string(m->created.time_since_epoch().count())
                             : std::string());
   std::vector<int64_t> observed = serving_epochs(node, seen);
-  observed.push_back(epoch_of_zxid(report.restored_zxid));
+  observed.push_back(zs::epoch_of(report.restored_zxid));
   for (const fs::path& d : {node.dirs.snap_dir, staged_snap}) {
     if (auto e = highest_epoch_in(d)) observed.push_back(*e);
   }
@@ -208,6 +263,7 @@ Result<RestoreReport> restore(const Node& node, const RestoreRequest& request) {
   if (!epoch) return epoch.error();
   report.epoch = *epoch;
   if (Status s = write_epochs(staged_snap, *epoch); !s) return s.error();
+  fault_point("restore.after-epochs");
 
   std::vector<Swap> swaps;
   std::optional<ScratchDirectory> log_staging;
@@ -243,8 +299,11 @@ Result<RestoreReport> restore(const Node& node, const RestoreRequest& request) {
   // 3. Stop, swap, start (rules 2, 5, 6).
   auto systemd = service::ServiceManager::connect(node.bus);
   if (!systemd) return systemd.error();
-  if (Status s = node.stop(*systemd); !s) return s.error();
-  auto aside = swap_in(swaps, "pre-restore");
+  if (Status s = node.stop(*systemd); !s) {
+    return make_error(s.error().kind, s.error().message + "; the live data was not touched");
+  }
+  fault_point("restore.after-stop");
+  auto aside = swap_in(swaps, "pre-restore", "restore");
   if (!aside) {
     (void)systemd->start_unit(node.unit, Clock::now() + node.start_timeout);
     return make_error(aside.error().kind, aside.error().message +
@@ -255,11 +314,13 @@ Result<RestoreReport> restore(const Node& node, const RestoreRequest& request) {
   std::string rollback_hint = "; the previous data is in " +
                               (aside->empty() ? std::string("(none)") : aside->front().string()) +
                               ", and zk-tool rollback puts it back";
+  fault_point("restore.before-start");
   auto started = systemd->start_unit(node.unit, Clock::now() + node.start_timeout);
   if (!started) {
     return make_error(ErrorKind::ServiceControl,
                       "restored data is in place but " + started.error().message + rollback_hint);
   }
+  fault_point("restore.after-start");
   if (!request.wait.wait) return report;
   auto healthy =
       wait_for_generation(node, "restore", *epoch, report.restored_zxid, request.wait,
@@ -276,51 +337,58 @@ Result<RollbackReport> rollback(const Node& node, const WaitOptions& wait) {
   if (!lock) return lock.error();
   RollbackReport report;
   lock->report_stale_holder(report.warnings);
-  // The newest pre-restore copy of each live directory.
+  // A rollback killed part way may have put some directories back already
+  // (their pre-restore copies are gone): this run completes it.
+  bool resuming = lock->stale_holder() &&
+                  lock->stale_holder()->find(" command=rollback ") != std::string::npos;
   std::vector<Swap> swaps;
   std::vector<fs::path> lives = {node.dirs.snap_dir};
   if (node.dirs.log_dir != node.dirs.snap_dir) lives.push_back(node.dirs.log_dir);
+  std::vector<fs::path> put_back_dirs;
   for (const fs::path& live : lives) {
-    std::string prefix = live.filename().string() + ".pre-restore-";
-    std::optional<fs::path> newest;
+    auto newest = newest_beside(live, "pre-restore");
     std::error_code ec;
-    for (const auto& e : fs::directory_iterator(live.parent_path(), ec)) {
-      std::string name = e.path().filename().string();
-      if (name.rfind(prefix, 0) == 0 && (!newest || name > newest->filename().string())) {
-        newest = e.path();
-      }
+    if (!newest && !(resuming && fs::exists(live, ec))) {
+      return make_error(ErrorKind::Usage, "nothing to roll back: no " + live.filename().string() +
+                                              ".pre-restore-* in " + live.parent_path().string());
     }
-    if (!newest) {
-      return make_error(ErrorKind::Usage, "nothing to roll back: no " + prefix + "* in " +
-                                              live.parent_path().string());
+    put_back_dirs.push_back(newest.value_or(live));
+    if (newest) {
+      swaps.push_back({live, *newest});
+      report.restored_from.push_back(*newest);
     }
-    swaps.push_back({live, *newest});
-    report.restored_from.push_back(*newest);
   }
   // What the put-back data replays to, to recognise members serving it.
-  zs::DataDirs put_back{swaps.front().replacement,
-                        swaps.size() > 1 ? swaps.back().replacement : swaps.front().replacement};
+  zs::DataDirs put_back{put_back_dirs.front(), put_back_dirs.back()};
   auto old_state = zs::load_state(put_back);
   if (!old_state) return old_state.error();
   int64_t installed_zxid = old_state->last_zxid;
   std::vector<int64_t> observed = serving_epochs(node, node.probe(kProbeTimeout));
-  for (const Swap& s : swaps) {
-    for (const fs::path& d : {s.live, s.replacement}) {
+  for (const std::vector<fs::path>* dirs : {&lives, &put_back_dirs}) {
+    for (const fs::path& d : *dirs) {
       if (auto e = highest_epoch_in(d)) observed.push_back(*e);
     }
   }
   // Every master rolling back the same restore must land in one round: name
   // it after the restore's round, which all of them carry (elections aside).
-  int64_t restored_round = highest_epoch_in(node.dirs.snap_dir).value_or(0) >> kRoundShift;
+  // A killed run may have moved the restored data aside already.
+  std::error_code ec;
+  fs::path restored_snap = node.dirs.snap_dir;
+  if (!fs::exists(restored_snap, ec) || swaps.empty() || swaps.front().live != restored_snap) {
+    restored_snap = newest_beside(restored_snap, "rolled-back").value_or(restored_snap);
+  }
+  int64_t restored_round = highest_epoch_in(restored_snap).value_or(0) >> kRoundShift;
   auto epoch = epoch_for_round(round_of("rollback " + std::to_string(restored_round)), observed);
   if (!epoch) return epoch.error();
   report.epoch = *epoch;
-  if (Status s = write_epochs(swaps.front().replacement, *epoch); !s) return s.error();
+  if (Status s = write_epochs(put_back_dirs.front(), *epoch); !s) return s.error();
+  fault_point("rollback.after-epochs");
 
   auto systemd = service::ServiceManager::connect(node.bus);
   if (!systemd) return systemd.error();
   if (Status s = node.stop(*systemd); !s) return s.error();
-  auto aside = swap_in(swaps, "rolled-back");
+  fault_point("rollback.after-stop");
+  auto aside = swap_in(swaps, "rolled-back", "rollback");
   if (!aside) {
     (void)systemd->start_unit(node.unit, Clock::now() + node.start_timeout);
     return aside.error();
@@ -328,6 +396,7 @@ Result<RollbackReport> rollback(const Node& node, const WaitOptions& wait) {
   report.moved_aside = *aside;
   auto started = systemd->start_unit(node.unit, Clock::now() + node.start_timeout);
   if (!started) return started.error();
+  fault_point("rollback.after-start");
   if (!wait.wait) return report;
   auto healthy =
       wait_for_generation(node, "rollback", *epoch, installed_zxid, wait, report.warnings);

@@ -22,6 +22,23 @@ std::vector<ArchivedFile> files_to_archive(const zs::ZkState& state) {
   return files;
 }
 
+Result<std::vector<ArchivedFile>> older_files(const zs::ZkState& state) {
+  auto listing = zs::list_data_dirs(state.dirs);
+  if (!listing) return listing.error();
+  std::vector<ArchivedFile> files;
+  std::string snap_dir(kArchivedSnapDir), log_dir(kArchivedLogDir);
+  for (const zs::ZkFile& s : listing->snapshots) {
+    if (s.zxid < state.snapshot_zxid) {
+      files.push_back({s.path, snap_dir + "/" + s.path.filename().string(), {}});
+    }
+  }
+  zs::Zxid first_log = state.logs.empty() ? state.last_zxid + 1 : state.logs.front().first_zxid;
+  for (const zs::ZkFile& l : listing->logs) {
+    if (l.zxid < first_log) files.push_back({l.path, log_dir + "/" + l.path.filename().string(), {}});
+  }
+  return files;
+}
+
 archive::ZooKeeperSummary summarize(const zs::ZkState& state) {
   archive::ZooKeeperSummary s;
   s.snapshot_zxid = state.snapshot_zxid;

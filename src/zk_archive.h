@@ -29,6 +29,11 @@ struct ArchivedFile {
 // and the epoch files, named as the archive names them. Never myid.
 std::vector<ArchivedFile> files_to_archive(const snapshot::ZkState& state);
 
+// The files of `state`'s directories older than its restore set: snapshots
+// before its snapshot, logs before its first log. ZooKeeper would not load
+// them, so archiving them (--all-files) changes nothing a restore serves.
+Result<std::vector<ArchivedFile>> older_files(const snapshot::ZkState& state);
+
 archive::ZooKeeperSummary summarize(const snapshot::ZkState& state);
 
 // An archive extracted into a scratch directory and proven.

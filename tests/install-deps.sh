@@ -10,6 +10,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev libsnappy-dev libzstd-dev libisal-dev
   zookeeper default-jre-headless systemd dbus-user-session
   python3 python3-plyvel python3-protobuf netcat-openbsd zstd libarchive-tools strace
+  dpkg-dev file time
 )
 
 missing=()

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstring>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "archive/archive_path.h"
@@ -76,10 +77,11 @@ bool is_manifest(archive_entry* entry) {
 }
 
 // One extraction: the checks that need the whole pass (duplicates, limits,
-// files the manifest lists) and the files written so far.
+// files the manifest lists) and the files written so far. Without a staging
+// directory it is a check that writes nothing.
 class Extraction {
  public:
-  Extraction(ReadStream& stream, StagingDir& staging, const Limits& limits)
+  Extraction(ReadStream& stream, StagingDir* staging, const Limits& limits)
       : stream_(stream), staging_(staging), limits_(limits) {}
 
   Result<Extracted> run();
@@ -91,7 +93,7 @@ class Extraction {
   Error fail(const std::string& name, const Error& error) const;
 
   ReadStream& stream_;
-  StagingDir& staging_;
+  StagingDir* staging_;
   const Limits& limits_;
   Extracted result_;
   std::map<std::string, const FileEntry*, std::less<>> listed_;
@@ -128,7 +130,9 @@ Result<Extracted> Extraction::run() {
       return stream_.corrupt(path + " is listed in the manifest but missing from the archive");
     }
   }
-  if (Status s = staging_.sync(); !s) return s.error();
+  if (staging_ != nullptr) {
+    if (Status s = staging_->sync(); !s) return s.error();
+  }
   return std::move(result_);
 }
 
@@ -176,7 +180,8 @@ Status Extraction::entry(archive_entry* entry) {
   if (auto reason = unsafe_path_reason(path)) return refuse(*reason);
   if (!seen_.insert(path).second) return refuse("appears twice in the archive");
   if (directory) {
-    if (Status s = staging_.make_directory(path); !s) return fail(name, s.error());
+    if (staging_ == nullptr) return Ok{};
+    if (Status s = staging_->make_directory(path); !s) return fail(name, s.error());
     return Ok{};
   }
   return file(entry, path, name);
@@ -203,12 +208,16 @@ Status Extraction::file(archive_entry* entry, const std::string& path, const std
   }
   total_bytes_ += size;
 
-  auto fd = staging_.create_file(path);
-  if (!fd) return fail(name, fd.error());
+  std::optional<UniqueFd> fd;
+  if (staging_ != nullptr) {
+    auto created = staging_->create_file(path);
+    if (!created) return fail(name, created.error());
+    fd.emplace(std::move(*created));
+  }
   Sha256 hash;
   Status written = stream_.read_data(size, name, [&](const char* data, size_t n) -> Status {
     hash.update(data, n);
-    while (n > 0) {
+    while (fd && n > 0) {
       const ssize_t w = ::write(fd->get(), data, n);
       if (w < 0 && errno == EINTR) continue;
       if (w < 0) {
@@ -226,7 +235,7 @@ Status Extraction::file(archive_entry* entry, const std::string& path, const std
     return refuse("sha256 " + sha256 + " differs from the manifest's " + listed->sha256);
   }
   const timespec times[2] = {{0, UTIME_OMIT}, {archive_entry_mtime(entry), 0}};
-  if (futimens(fd->get(), times) != 0 || fsync(fd->get()) != 0 || fd->reset() != 0) {
+  if (fd && (futimens(fd->get(), times) != 0 || fsync(fd->get()) != 0 || fd->reset() != 0)) {
     return fail(name, make_error(ErrorKind::Io,
                                  std::string("cannot finish writing: ") + std::strerror(errno)));
   }
@@ -295,7 +304,13 @@ Result<Extracted> ArchiveReader::extract_verified(const fs::path& staging_dir,
   if (!stream) return stream.error();
   auto staging = StagingDir::open(staging_dir);
   if (!staging) return staging.error();
-  return Extraction(*stream, *staging, limits).run();
+  return Extraction(*stream, &*staging, limits).run();
+}
+
+Result<Extracted> ArchiveReader::check(const Limits& limits) const {
+  auto stream = ReadStream::open(path_, limits.max_entries);
+  if (!stream) return stream.error();
+  return Extraction(*stream, nullptr, limits).run();
 }
 
 }  // namespace zktool::archive

@@ -80,6 +80,10 @@ class ArchiveReader {
   Result<Extracted> extract_verified(const std::filesystem::path& staging_dir,
                                      const Limits& limits = {}) const;
 
+  // Every check extract_verified() makes, hashes included, writing nothing:
+  // proof that the archive holds the bytes its manifest lists.
+  Result<Extracted> check(const Limits& limits = {}) const;
+
  private:
   ArchiveReader(std::filesystem::path path, Compression compression,
                 std::optional<Manifest> manifest)

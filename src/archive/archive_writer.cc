@@ -15,6 +15,7 @@
 
 #include "archive/archive_path.h"
 #include "archive/sha256.h"
+#include "fault_point.h"
 
 namespace zktool::archive {
 namespace {
@@ -307,6 +308,7 @@ Status ArchiveWriter::write_archive(const Manifest& manifest) {
                   [&] { return write_data(manifest_name, json.data(), json.size()); });
   if (!status) return status;
   for (const Pending& pending : files_) {
+    fault_point("archive.between-entries");
     auto file = open_source(pending.source, pending.entry.size);
     if (!file) return file.error();
     const std::string& path = pending.entry.path;
@@ -331,6 +333,7 @@ Status ArchiveWriter::write_archive(const Manifest& manifest) {
 Status ArchiveWriter::publish() {
   const fs::path part = part_path(final_path_);
   if (fsync(part_fd_.get()) != 0) return io_error("cannot fsync", part);
+  fault_point("archive.before-rename");
   if (rename_no_replace(dir_fd_.get(), part.filename().c_str(), final_path_.filename().c_str()) !=
       0) {
     if (errno == EEXIST) {

@@ -23,12 +23,18 @@ constexpr std::string_view kReplicatedLogKind = "mesos-replicated-log";
 // deeper is refused before it can cost memory.
 constexpr int kMaxDepth = 8;
 
+// Calendar arithmetic in seconds: any year parse_utc() accepts prints back as
+// it was (system_clock's nanoseconds overflow outside 1678-2262).
 std::string format_utc(std::chrono::sys_seconds time) {
-  const std::time_t t = std::chrono::system_clock::to_time_t(time);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
+  using namespace std::chrono;
+  const sys_days day = floor<days>(time);
+  const year_month_day date{day};
+  const hh_mm_ss<seconds> clock{time - day};
   char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  std::snprintf(text, sizeof text, "%04d-%02u-%02uT%02d:%02d:%02dZ", static_cast<int>(date.year()),
+                static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
+                static_cast<int>(clock.hours().count()), static_cast<int>(clock.minutes().count()),
+                static_cast<int>(clock.seconds().count()));
   return text;
 }
 

@@ -56,6 +56,14 @@ class ReaderTest : public ::testing::Test {
   void expect_refused(std::string message, const Limits& limits = {}) {
     if (const size_t at = message.find("{staging}"); at != std::string::npos) {
       message.replace(at, 9, staging().string());
+    } else {
+      // check() judges the archive as extraction does, without a staging directory.
+      auto reader = ArchiveReader::open(archive());
+      if (reader) {
+        auto checked = reader->check(limits);
+        ASSERT_FALSE(checked);
+        EXPECT_EQ(checked.error().message, archive().string() + ": " + message);
+      }
     }
     auto extracted = extract(limits);
     ASSERT_FALSE(extracted);
@@ -296,6 +304,25 @@ TEST_F(ReaderTest, ExtractsAReplicatedLogArchive) {
   EXPECT_EQ(tree(staging()),
             (std::vector<std::string>{"replicated_log", "replicated_log/000003.log",
                                       "replicated_log/CURRENT"}));
+}
+
+TEST_F(ReaderTest, ChecksAnArchiveWithoutWritingAnything) {
+  const fs::path final_path = dir_.path() / "in" / "log.tar.zst";
+  write_file(dir_.path() / "src" / "000003.log", random_bytes(5000, 9));
+  auto writer = ArchiveWriter::open(final_path);
+  ASSERT_TRUE(writer);
+  ASSERT_TRUE(writer->add_file("replicated_log/000003.log", dir_.path() / "src" / "000003.log"));
+  Manifest manifest = sample_manifest();
+  manifest.summary = ReplicatedLogSummary{0, 41, 42};
+  auto written = writer->commit(manifest);
+  ASSERT_TRUE(written);
+
+  auto checked = ArchiveReader::open(final_path)->check();
+  ASSERT_TRUE(checked) << checked.error().message;
+  ASSERT_EQ(checked->files.size(), 1u);
+  EXPECT_EQ(checked->files[0].sha256, written->files[0].sha256);
+  EXPECT_EQ(checked->files[0].sha256, sha256_hex(read_file(dir_.path() / "src" / "000003.log")));
+  EXPECT_TRUE(tree(staging()).empty());
 }
 
 // DC/OS's dcos-zk: Python's tarfile, mode "x:gz", the ZooKeeper directory

@@ -11,8 +11,9 @@
 #include <fstream>
 #include <functional>
 #include <future>
-#include <optional>
 #include <iostream>
+#include <optional>
+#include <set>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -140,9 +141,10 @@ class BackupRestore : public ::testing::Test {
     return tree ? *tree : ts::ZnodeTree{};
   }
 
+  // A hot backup, the default.
   fs::path backup_node(size_t i, const std::string& name) {
     fs::path archive = dir_ / name;
-    ToolRun run = run_on(i, {"backup", archive.string(), "--cold"});
+    ToolRun run = run_on(i, {"backup", archive.string()});
     EXPECT_EQ(run.exit_code, 0) << run.err;
     return archive;
   }
@@ -215,6 +217,113 @@ TEST_F(BackupRestore, BackupFromOneNodeWhileTheOthersServe) {
   EXPECT_EQ(v["digest_verified"], true);
   // Nothing but the archive is left beside it.
   EXPECT_EQ(listing(dir_), (std::vector<std::string>{"ensemble", "node0.tar.zst"}));
+}
+
+// Sequential creates /load/n-<i> on one session until stopped: any
+// consistent state of the ensemble holds exactly n-0 .. n-(k-1) for some k.
+class SequentialLoad {
+ public:
+  explicit SequentialLoad(std::string hosts) : thread_([this, hosts] { run(hosts); }) {}
+  ~SequentialLoad() { stop(); }
+  void stop() {
+    done_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+  int written() const { return written_; }
+  int failures() const { return failures_; }
+
+ private:
+  void run(const std::string& hosts) {
+    auto client = ts::ZkClient::connect(hosts);
+    if (!client || !(*client)->create("/load", std::nullopt)) {
+      ++failures_;
+      return;
+    }
+    std::string data(512, 'L');
+    for (int i = 0; !done_;) {
+      if ((*client)->create("/load/n-" + std::to_string(i), data)) {
+        written_ = ++i;
+      } else {
+        ++failures_;
+        std::this_thread::sleep_for(50ms);
+      }
+    }
+  }
+
+  std::atomic<bool> done_{false};
+  std::atomic<int> written_{0}, failures_{0};
+  std::thread thread_;
+};
+
+TEST_F(BackupRestore, HotBackupsUnderWriteLoadAreConsistentPrefixesAndStopNothing) {
+  write_data("/app", 200);
+  // The fixture's snapCount of 500 makes ZooKeeper snapshot and roll its log
+  // every few hundred of these writes, racing each copy.
+  SequentialLoad load(ensemble_->node(1).client_address() + "," +
+                      ensemble_->node(2).client_address());
+  auto pid_before = ensemble_->unit_state(0);
+  ASSERT_TRUE(pid_before) << pid_before.error().message;
+  std::vector<fs::path> archives;
+  std::vector<int> written_before;
+  for (int i = 0; i < 3; ++i) {
+    while (load.written() < 600 * (i + 1)) std::this_thread::sleep_for(20ms);
+    written_before.push_back(load.written());
+    fs::path archive = dir_ / ("hot-" + std::to_string(i) + ".tar.zst");
+    ToolRun run = run_on(0, {"backup", archive.string(), "--json"});
+    ASSERT_EQ(run.exit_code, 0) << run.err;
+    auto report = nlohmann::json::parse(run.out);
+    EXPECT_EQ(report["mode"], "hot");
+    EXPECT_EQ(report["digest_verified"], true);
+    archives.push_back(archive);
+  }
+  load.stop();
+  EXPECT_EQ(load.failures(), 0);
+  // Never stopped, never restarted.
+  auto pid_after = ensemble_->unit_state(0);
+  ASSERT_TRUE(pid_after) << pid_after.error().message;
+  EXPECT_EQ(pid_after->active_state, "active");
+  EXPECT_EQ(pid_after->main_pid, pid_before->main_pid);
+
+  // Each archive replays to a prefix of the write history that includes
+  // every write acknowledged before its backup began.
+  size_t last_archived = 0;
+  for (size_t i = 0; i < archives.size(); ++i) {
+    ToolRun nodes = zk_tool({"inspect", archives[i].string(), "--json", "--nodes"});
+    ASSERT_EQ(nodes.exit_code, 0) << nodes.err;
+    auto j = nlohmann::json::parse(nodes.out);
+    EXPECT_EQ(j["digest_verified"], true);
+    std::set<int> seen;
+    for (const auto& node : j["nodes"]) {
+      std::string path = node["path"];
+      if (path.rfind("/load/n-", 0) == 0) seen.insert(std::stoi(path.substr(8)));
+    }
+    ASSERT_FALSE(seen.empty());
+    EXPECT_EQ(*seen.begin(), 0);
+    EXPECT_EQ(*seen.rbegin() + 1, static_cast<int>(seen.size())) << "a gap in " << archives[i];
+    EXPECT_GE(static_cast<int>(seen.size()), written_before[i]) << archives[i];
+    last_archived = seen.size();
+  }
+
+  // And the last one restores to exactly that prefix.
+  for (const ToolRun& r : restore_all(archives.back())) ASSERT_EQ(r.exit_code, 0) << r.err;
+  size_t restored = 0;
+  for (const auto& entry : read_tree()) restored += entry.first.rfind("/load/n-", 0) == 0;
+  EXPECT_EQ(restored, last_archived);
+}
+
+TEST_F(BackupRestore, HotBackupOfANodeThatIsDownSaysToUseCold) {
+  ASSERT_TRUE(ensemble_->stop_unit(0));
+  fs::path archive = dir_ / "down.tar.zst";
+  ToolRun run = run_on(0, {"backup", archive.string()});
+  EXPECT_EQ(run.exit_code, 6) << run.err;
+  EXPECT_NE(run.err.find("--cold"), std::string::npos) << run.err;
+  EXPECT_FALSE(fs::exists(archive));
+  // The cold mode backs up a node that is down without starting it.
+  ToolRun cold = run_on(0, {"backup", archive.string(), "--cold"});
+  EXPECT_EQ(cold.exit_code, 0) << cold.err;
+  auto state = ensemble_->unit_state(0);
+  ASSERT_TRUE(state);
+  EXPECT_NE(state->active_state, "active");
 }
 
 TEST_F(BackupRestore, WholeClusterRestoreBringsBackExactlyTheBackedUpTree) {

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "fixtures.h"
 
 namespace zktool::snapshot {
@@ -220,6 +222,28 @@ TEST(ZookeeperState, CutsReplayAtARequestedZxid) {
   auto state = load_state(DataDirs{dir.data(), dir.logs()}, options);
   ASSERT_TRUE(state);
   EXPECT_EQ(state->last_zxid, 0x110);
+  ASSERT_FALSE(state->logs.empty());
+  EXPECT_TRUE(state->logs.back().cut);
+  EXPECT_EQ(state->logs.back().last_zxid, 0x110);
+
+  // The files as used (later logs gone, the last one ending at end_offset)
+  // are what a hot backup archives: on their own they load to the same state.
+  std::set<std::filesystem::path> used;
+  for (const LogUsed& log : state->logs) {
+    used.insert(log.file);
+    std::filesystem::resize_file(log.file, log.end_offset);
+  }
+  for (const auto& entry : std::filesystem::directory_iterator(dir.logs())) {
+    if (entry.path().filename().string().rfind("log.", 0) == 0 && !used.count(entry.path())) {
+      std::filesystem::remove(entry.path());
+    }
+  }
+  auto trimmed = load_state(DataDirs{dir.data(), dir.logs()});
+  ASSERT_TRUE(trimmed) << trimmed.error().message;
+  EXPECT_EQ(trimmed->last_zxid, 0x110);
+  EXPECT_EQ(trimmed->tree.digest().value(DigestCharset::Utf8),
+            state->tree.digest().value(DigestCharset::Utf8));
+  EXPECT_EQ(trimmed->logs.back().end, LogEnd::EndOfFile);
 }
 
 TEST(SnapshotWriter, WritesASnapshotOfTheReplayedTreeThatLoadsBackIdentically) {

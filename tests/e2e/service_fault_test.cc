@@ -1,0 +1,287 @@
+// Services misbehaving under the zk-tool binary, on a real ZooKeeper node run
+// by a real systemd user manager and watched through Exhibitor's status API
+// (served from the live node, with its fault modes): a unit that will not
+// stop, one that will not start, no systemd to talk to, an Exhibitor that
+// answers garbage or nothing, and a node that never becomes healthy. Each
+// run ends within a bound, with the documented exit code and one line that
+// names the unit or source and says where the data is.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cluster/systemd_ensemble.h"
+#include "support/process.h"
+#include "support/zk_client.h"
+
+namespace zktool {
+namespace {
+
+namespace fs = std::filesystem;
+namespace ts = zktool::testsupport;
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+using Mode = ts::ExhibitorFixture::Mode;
+
+struct TimedRun {
+  ts::CapturedRun run;
+  Clock::duration took{};
+};
+
+TimedRun zk_tool(std::vector<std::string> args) {
+  args.insert(args.begin(), ZKTOOL_BINARY);
+  const auto started = Clock::now();
+  ts::CapturedRun run = ts::run_captured(args);
+  return {std::move(run), Clock::now() - started};
+}
+
+std::vector<std::string> listing(const fs::path& dir) {
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+bool has(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+size_t lines(const std::string& text) { return std::count(text.begin(), text.end(), '\n'); }
+
+class ServiceFault : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string pattern = (fs::temp_directory_path() / "zktool-fault-XXXXXX").string();
+    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+    ts::EnsembleConfig config;
+    config.base_dir = dir_ / "ensemble";
+    fs::create_directories(config.base_dir);
+    config.nodes = 1;
+    auto ensemble = ts::SystemdEnsemble::start(config);
+    ASSERT_TRUE(ensemble) << ensemble.error().message;
+    ensemble_ = std::move(ensemble.value());
+  }
+
+  void TearDown() override {
+    ensemble_.reset();
+    if (HasFailure()) {
+      std::cerr << "kept " << dir_ << "\n";
+    } else {
+      fs::remove_all(dir_);
+    }
+  }
+
+  const ts::NodeLayout& node() const { return ensemble_->node(0); }
+  std::string unit() const { return ensemble_->unit_name(0); }
+
+  // A standalone node's zoo.cfg names no members, so health comes from Exhibitor.
+  std::vector<std::string> node_args() const {
+    return {"--zoo-cfg", ensemble_->zoo_cfg(0).string(), "--unit", unit(),
+            "--systemd-address", ensemble_->bus_target().address(),
+            "--health", "exhibitor", "--exhibitor-url", ensemble_->exhibitor_url()};
+  }
+
+  TimedRun run_node(std::vector<std::string> args) const {
+    auto extra = node_args();
+    args.insert(args.end(), extra.begin(), extra.end());
+    return zk_tool(args);
+  }
+
+  // A few znodes, then a cold backup of them.
+  fs::path backup() {
+    auto client = ts::ZkClient::connect(ensemble_->connect_string());
+    EXPECT_TRUE(client);
+    if (!client) return {};
+    for (int i = 0; i < 20; ++i) {
+      EXPECT_TRUE((*client)->create("/app-" + std::to_string(i), "data"));
+    }
+    fs::path archive = dir_ / "node1.tar.zst";
+    auto made = run_node({"backup", archive.string(), "--cold"});
+    EXPECT_EQ(made.run.exit_code, 0) << made.run.err;
+    EXPECT_TRUE(ensemble_->wait_healthy());
+    return archive;
+  }
+
+  // The live files and the unit's process, which a refused restore keeps.
+  struct Live {
+    std::vector<std::string> data_dir, snap_dir;
+    uint32_t main_pid = 0;
+    bool operator==(const Live&) const = default;
+  };
+  Live live() {
+    auto state = ensemble_->unit_state(0);
+    EXPECT_TRUE(state);
+    // The lock file a run creates stays, by design (lock.h).
+    auto data_dir = listing(node().data_dir);
+    std::erase(data_dir, ".zk-tool.lock");
+    return {data_dir, listing(node().data_dir / "version-2"), state ? state->main_pid : 0};
+  }
+
+  std::optional<fs::path> pre_restore_dir() const {
+    for (const std::string& name : listing(node().data_dir)) {
+      if (name.starts_with("version-2.pre-restore-")) return node().data_dir / name;
+    }
+    return std::nullopt;
+  }
+
+  fs::path dir_;
+  std::unique_ptr<ts::SystemdEnsemble> ensemble_;
+};
+
+TEST_F(ServiceFault, AUnitThatIgnoresStopEndsTheRestoreAtTheStopTimeoutWithDataUntouched) {
+  fs::path archive = backup();
+  ASSERT_FALSE(HasFailure());
+  // The JVM ignores the stop signal; systemd would SIGKILL it after 8 s.
+  ASSERT_TRUE(ensemble_->replace_unit(0, "KillSignal=SIGCONT\nTimeoutStopSec=8\n"));
+  const Live before = live();
+  const auto snap_before = listing(node().data_dir / "version-2");
+
+  TimedRun r = run_node({"restore", archive.string(), "--stop-timeout", "2"});
+  EXPECT_EQ(r.run.exit_code, 5) << r.run.err;
+  EXPECT_EQ(lines(r.run.err), 1u) << r.run.err;
+  EXPECT_TRUE(r.run.err.starts_with("zk-tool restore: stop " + unit() + " on ")) << r.run.err;
+  EXPECT_TRUE(has(r.run.err, "is still pending after 2.")) << r.run.err;
+  EXPECT_TRUE(has(r.run.err, "the live data was not touched")) << r.run.err;
+  EXPECT_LT(r.took, 20s);  // staging, then 2 s of stop, not systemd's 8
+  auto after = live();
+  EXPECT_EQ(after.data_dir, before.data_dir) << "staging or a pre-restore copy left";
+  EXPECT_EQ(after.snap_dir, snap_before);
+  // systemd goes on with the stop job zk-tool left queued, and kills the JVM
+  // at its own TimeoutStopSec; the node is down, its data as it was.
+  ASSERT_TRUE(ensemble_->replace_unit(0));
+  auto deadline = Clock::now() + 30s;
+  while (ensemble_->unit_state(0)->main_pid != 0 && Clock::now() < deadline) {
+    std::this_thread::sleep_for(200ms);
+  }
+  EXPECT_EQ(ensemble_->unit_state(0)->main_pid, 0u);
+  EXPECT_EQ(listing(node().data_dir / "version-2"), snap_before);
+}
+
+TEST_F(ServiceFault, AUnitThatFailsToStartAfterRestoreSaysWhereTheOldDataIsAndHowToRollBack) {
+  fs::path archive = backup();
+  ASSERT_FALSE(HasFailure());
+  const auto snap_before = listing(node().data_dir / "version-2");
+  ASSERT_TRUE(ensemble_->replace_unit(0, "ExecStartPre=/bin/false\n"));
+
+  TimedRun r = run_node({"restore", archive.string(), "--wait-timeout", "30"});
+  EXPECT_EQ(r.run.exit_code, 5) << r.run.err;
+  EXPECT_EQ(lines(r.run.err), 1u) << r.run.err;
+  EXPECT_TRUE(r.run.err.starts_with("zk-tool restore: restored data is in place but start " +
+                                    unit() + " on "))
+      << r.run.err;
+  auto aside = pre_restore_dir();
+  ASSERT_TRUE(aside) << r.run.err;
+  EXPECT_TRUE(r.run.err.ends_with("the previous data is in " + aside->string() +
+                                  ", and zk-tool rollback puts it back\n"))
+      << r.run.err;
+  EXPECT_EQ(listing(*aside), snap_before);
+  EXPECT_LT(r.took, 60s);
+
+  // The advice works: with the unit fixed, rollback brings the old data back.
+  ASSERT_TRUE(ensemble_->replace_unit(0));
+  TimedRun back = run_node({"rollback", "--wait-timeout", "60"});
+  EXPECT_EQ(back.run.exit_code, 0) << back.run.err;
+  ASSERT_TRUE(ensemble_->wait_healthy());
+  // The old files are back (ZooKeeper and rollback add a snapshot and epochs).
+  const auto after = listing(node().data_dir / "version-2");
+  EXPECT_TRUE(std::includes(after.begin(), after.end(), snap_before.begin(), snap_before.end()));
+  EXPECT_FALSE(fs::exists(*aside));
+}
+
+TEST_F(ServiceFault, NoSystemdAtTheGivenAddressIsAnImmediateServiceError) {
+  fs::path archive = backup();
+  ASSERT_FALSE(HasFailure());
+  const Live before = live();
+  const std::string nowhere = "unix:path=" + (dir_ / "no-such-socket").string();
+  for (const std::string command : {"backup", "restore"}) {
+    auto args = node_args();
+    *std::find(args.begin(), args.end(), ensemble_->bus_target().address()) = nowhere;
+    std::vector<std::string> all = {command, command == "backup"
+                                                 ? (dir_ / "never.tar.zst").string()
+                                                 : archive.string()};
+    if (command == "backup") all.push_back("--cold");
+    all.insert(all.end(), args.begin(), args.end());
+    TimedRun r = zk_tool(all);
+    EXPECT_EQ(r.run.exit_code, 5) << command << ": " << r.run.err;
+    EXPECT_EQ(lines(r.run.err), 1u) << r.run.err;
+    EXPECT_TRUE(has(r.run.err, nowhere)) << r.run.err;
+    EXPECT_LT(r.took, 15s) << command;
+  }
+  EXPECT_FALSE(fs::exists(dir_ / "never.tar.zst"));
+  EXPECT_FALSE(fs::exists(dir_ / "never.tar.zst.part"));
+  EXPECT_EQ(live(), before);
+}
+
+struct ExhibitorFault {
+  const char* name;
+  Mode mode;
+  const char* says;  // part of the one-line error
+};
+
+class ExhibitorFaults : public ServiceFault, public ::testing::WithParamInterface<ExhibitorFault> {};
+
+TEST_P(ExhibitorFaults, StatusAndTheRestorePreflightEndBoundedWithExit6) {
+  const Live before = live();
+  ensemble_->exhibitor().set_mode(GetParam().mode);
+
+  TimedRun status = zk_tool({"status", "--exhibitor-url", ensemble_->exhibitor_url(),
+                             "--timeout", "3s"});
+  EXPECT_EQ(status.run.exit_code, 6) << status.run.err;
+  EXPECT_TRUE(has(status.run.err, GetParam().says)) << status.run.err;
+  EXPECT_TRUE(has(status.run.err, ensemble_->exhibitor_url())) << status.run.err;
+  EXPECT_EQ(lines(status.run.err), 1u) << status.run.err;
+  EXPECT_LT(status.took, 10s);
+
+  // Health comes first: the archive is not even opened.
+  const fs::path archive = dir_ / "not-read.tar.zst";
+  TimedRun restore = run_node({"restore", archive.string()});
+  EXPECT_EQ(restore.run.exit_code, 6) << restore.run.err;
+  EXPECT_TRUE(restore.run.err.starts_with("zk-tool restore: cannot see the ensemble (")) << restore.run.err;
+  EXPECT_TRUE(has(restore.run.err, GetParam().says)) << restore.run.err;
+  EXPECT_TRUE(restore.run.err.ends_with("); nothing was changed\n")) << restore.run.err;
+  EXPECT_LT(restore.took, 10s);
+  EXPECT_EQ(live(), before);
+}
+
+const ExhibitorFault kExhibitorFaults[] = {
+    {"Garbage", Mode::kGarbage, "not HTTP"},
+    {"NotJson", Mode::kNotJson, "not JSON"},
+    {"Http500", Mode::kHttp500, "HTTP 500"},
+    {"Silent", Mode::kSilent, "connected, but no complete answer within"},
+    {"ClosesWithoutReply", Mode::kCloseWithoutReply, "closed the connection without answering"},
+    {"Redirect", Mode::kRedirect, "redirects are not followed"},
+};
+
+INSTANTIATE_TEST_SUITE_P(Modes, ExhibitorFaults, ::testing::ValuesIn(kExhibitorFaults),
+                         [](const auto& p) { return std::string(p.param.name); });
+
+TEST_F(ServiceFault, ANodeThatNeverServesEndsTheRestoreAtTheWaitTimeoutWithItsState) {
+  fs::path archive = backup();
+  ASSERT_FALSE(HasFailure());
+  // The unit starts and stays up, but nothing ever serves ZooKeeper.
+  ASSERT_TRUE(ensemble_->replace_unit(0, "ExecStart=\nExecStart=/bin/sleep infinity\n"));
+
+  TimedRun r = run_node({"restore", archive.string(), "--wait-timeout", "5"});
+  EXPECT_EQ(r.run.exit_code, 6) << r.run.err;
+  EXPECT_EQ(lines(r.run.err), 1u) << r.run.err;
+  EXPECT_TRUE(r.run.err.starts_with("zk-tool restore: this node's restored data is in place and "
+                                    "started, but the ensemble did not become healthy in time: "))
+      << r.run.err;
+  EXPECT_TRUE(has(r.run.err, node().client_address())) << r.run.err;
+  auto aside = pre_restore_dir();
+  ASSERT_TRUE(aside);
+  EXPECT_TRUE(has(r.run.err, "the previous data is in " + aside->string())) << r.run.err;
+  EXPECT_LT(r.took, 30s);
+  ASSERT_TRUE(ensemble_->replace_unit(0));
+}
+
+}  // namespace
+}  // namespace zktool
