@@ -8,64 +8,28 @@
 // zk-tool's side runs in this process on one thread: read every byte, check
 // every seal, build the tree and compute its digest. ZooKeeper's side is
 // SnapshotFormatter, JVM start included, as an operator would run it. Both
-// read the file from the page cache (a warm-up pass runs first).
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <fcntl.h>
-#include <spawn.h>
-#include <unistd.h>
-
-#include <algorithm>
+// read the file from the page cache (a warm-up pass runs first). inspect's
+// peak RSS is its own, as GNU time reports it (bench_support.h).
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
+#include <filesystem>
 #include <string>
 #include <vector>
 
 #include <CLI/CLI.hpp>
 
+#include "bench_support.h"
 #include "snapshot/data_tree.h"
 #include "snapshot/snapshot_file.h"
 #include "support/java_runtime.h"
-
-extern char** environ;
 
 namespace {
 
 namespace fs = std::filesystem;
 namespace zs = zktool::snapshot;
 using Clock = std::chrono::steady_clock;
-
-struct Child {
-  double seconds = 0;
-  long max_rss_kib = 0;
-  int status = -1;
-};
-
-// Runs argv with stdout and stderr to /dev/null; wall time and peak RSS.
-Child run_child(const std::vector<std::string>& argv) {
-  std::vector<char*> args;
-  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
-  Child child;
-  auto start = Clock::now();
-  pid_t pid = 0;
-  if (posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ) != 0) return child;
-  struct rusage usage {};
-  wait4(pid, &child.status, 0, &usage);
-  child.seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  child.max_rss_kib = usage.ru_maxrss;
-  posix_spawn_file_actions_destroy(&actions);
-  return child;
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
+using zktool::bench::median;
 
 struct TreeSize {
   uint64_t bytes = 0;  // paths + data + 68-byte stat per node
@@ -119,12 +83,12 @@ int main(int argc, char** argv) {
   formatter.push_back(snapshot.string());
   std::vector<double> theirs;
   for (int i = 0; i < repeat; ++i) {
-    Child c = run_child(formatter);
-    if (c.status != 0) {
-      std::fprintf(stderr, "SnapshotFormatter failed (status %d)\n", c.status);
+    auto run = zktool::bench::run_child(formatter, "/dev/null");
+    if (!run) {
+      std::fprintf(stderr, "SnapshotFormatter: %s\n", run.error().message.c_str());
       return 1;
     }
-    theirs.push_back(c.seconds);
+    theirs.push_back(run->seconds);
   }
 
   std::vector<std::string> inspect = {zk_tool.string(), "inspect", data_dir.string(), "--json"};
@@ -132,16 +96,16 @@ int main(int argc, char** argv) {
     inspect.push_back("--data-log-dir");
     inspect.push_back(data_log_dir.string());
   }
-  Child peak = run_child(inspect);
-  if (peak.status != 0) {
-    std::fprintf(stderr, "zk-tool inspect failed (status %d)\n", peak.status);
+  auto peak = zktool::bench::run_child(inspect, "/dev/null");
+  if (!peak) {
+    std::fprintf(stderr, "zk-tool inspect: %s\n", peak.error().message.c_str());
     return 1;
   }
 
   double mb = static_cast<double>(size) / 1e6;
   double our_s = median(ours), their_s = median(theirs);
   double tree_mib = static_cast<double>(tree_size.bytes) / (1 << 20);
-  double rss_mib = static_cast<double>(peak.max_rss_kib) / 1024;
+  double rss_mib = peak->max_rss_mib;
   std::printf("snapshot                 %s: %.1f MB, %llu znodes\n", snapshot.c_str(), mb,
               static_cast<unsigned long long>(tree_size.nodes));
   std::printf("zk-tool parse+verify     %8.1f ms  %7.0f MB/s  (median of %d, one thread)\n",
@@ -149,7 +113,8 @@ int main(int argc, char** argv) {
   std::printf("SnapshotFormatter        %8.1f ms  %7.0f MB/s  (median of %d, JVM start included)\n",
               their_s * 1e3, mb / their_s, repeat);
   std::printf("throughput ratio         %.1fx  (zk-tool / SnapshotFormatter)\n", their_s / our_s);
-  std::printf("inspect peak RSS         %.1f MiB;  tree (paths + data + stat) %.1f MiB;  ratio %.2f\n",
-              rss_mib, tree_mib, rss_mib / tree_mib);
+  std::printf(
+      "inspect peak RSS         %.1f MiB;  tree (paths + data + stat) %.1f MiB;  ratio %.2f\n",
+      rss_mib, tree_mib, rss_mib / tree_mib);
   return 0;
 }
