@@ -28,6 +28,15 @@ namespace {
 
 namespace rlog = replicated_log;
 
+// A log command's outcome on stdout: one line, or with --json one object.
+void print_outcome(bool json, const std::string& line, const nlohmann::ordered_json& object) {
+  std::printf("%s\n", json ? object.dump(2).c_str() : line.c_str());
+}
+
+nlohmann::ordered_json summary_json(const archive::ReplicatedLogSummary& s) {
+  return {{"begin", s.begin}, {"end", s.end}, {"entries", s.entries}};
+}
+
 class LogInitializeCommand : public Command {
  public:
   const char* name() const override { return "initialize"; }
@@ -42,16 +51,19 @@ class LogInitializeCommand : public Command {
         "Writes only the metadata record (status VOTING, promised 0), synced, as Mesos does.\n"
         "Refuses a replica that is not EMPTY or holds entries, and a directory holding other\n"
         "files; a refusal changes nothing.");
+    app.add_flag("--json", json_, "Print one JSON object");
   }
 
   Status run() override {
     if (Status done = rlog::initialize(path_); !done) return done;
-    spdlog::info("initialized replica {} as VOTING", path_);
+    print_outcome(json_, "initialized replica " + path_ + " as VOTING",
+           {{"replica", path_}, {"status", "VOTING"}});
     return Ok{};
   }
 
  private:
   std::string path_;
+  bool json_ = false;
 };
 
 std::string base64(std::string_view bytes) {
@@ -223,6 +235,7 @@ class LogBackupCommand : public Command {
         "the read and started again; without it a replica still in use is refused (locked).\n"
         "The replica must be VOTING. The archive is read back and rebuilt into a scratch\n"
         "replica before the command succeeds.");
+    app.add_flag("--json", json_, "Print one JSON object");
   }
 
   Status run() override {
@@ -234,8 +247,10 @@ class LogBackupCommand : public Command {
     auto manifest = backup_replicated_log(request);
     if (!manifest) return manifest.error();
     const auto& s = std::get<archive::ReplicatedLogSummary>(manifest->summary);
-    spdlog::info("wrote {}: replica {} positions {} to {}, {} entries", archive_, path_, s.begin,
-                 s.end, s.entries);
+    print_outcome(json_,
+           "wrote " + archive_ + ": replica " + path_ + ", positions " + std::to_string(s.begin) +
+               " to " + std::to_string(s.end) + ", " + std::to_string(s.entries) + " entries",
+           {{"archive", archive_}, {"replica", path_}, {"log", summary_json(s)}});
     return Ok{};
   }
 
@@ -244,6 +259,7 @@ class LogBackupCommand : public Command {
   std::string path_;
   std::string compression_ = "zstd";
   ServiceOptions service_;
+  bool json_ = false;
 };
 
 class LogRestoreCommand : public Command {
@@ -268,6 +284,7 @@ class LogRestoreCommand : public Command {
         "started. The restored replica is VOTING and keeps the archived promise, entries\n"
         "and truncation point. Restore one replica from the archive and the others with\n"
         "--blank: they catch up from it once a quorum runs.");
+    app.add_flag("--json", json_, "Print one JSON object");
   }
 
   Status run() override {
@@ -278,11 +295,17 @@ class LogRestoreCommand : public Command {
     request.blank = blank_;
     auto report = restore_replicated_log(request);
     if (!report) return report.error();
-    if (report->moved_aside) {
-      spdlog::info("the previous replica is kept at {}", report->moved_aside->string());
-    }
-    spdlog::info("restored replica {}: positions {} to {}, {} entries", path_,
-                 report->summary.begin, report->summary.end, report->summary.entries);
+    const auto& s = report->summary;
+    std::string aside = report->moved_aside ? report->moved_aside->string() : "";
+    print_outcome(json_,
+           (blank_ ? "blanked replica " : "restored replica ") + path_ + ": positions " +
+               std::to_string(s.begin) + " to " + std::to_string(s.end) + ", " +
+               std::to_string(s.entries) + " entries" +
+               (aside.empty() ? "" : "; the previous replica is kept at " + aside),
+           {{"replica", path_},
+            {"blank", blank_},
+            {"log", summary_json(s)},
+            {"moved_aside", aside.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(aside)}});
     return Ok{};
   }
 
@@ -291,6 +314,7 @@ class LogRestoreCommand : public Command {
   std::string path_;
   bool blank_ = false;
   ServiceOptions service_;
+  bool json_ = false;
 };
 
 std::vector<std::unique_ptr<Command>> make_log_subcommands() {

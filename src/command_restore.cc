@@ -97,6 +97,7 @@ class RollbackCommand : public Command {
   }
 
   void setup(CLI::App& app) override {
+    app.add_flag("--json", json_, "Print one JSON object");
     add_wait_options(app, wait_, timeout_s_);
     add_node_options(app, node_options_);
   }
@@ -107,6 +108,15 @@ class RollbackCommand : public Command {
     wait_.timeout = std::chrono::seconds(timeout_s_);
     auto report = rollback(*node, wait_);
     if (!report) return report.error();
+    if (json_) {
+      nlohmann::json j = {{"restored_from", paths_json(report->restored_from)},
+                          {"moved_aside", paths_json(report->moved_aside)},
+                          {"healthy", report->health ? nlohmann::json(report->health->healthy())
+                                                     : nlohmann::json(nullptr)},
+                          {"warnings", report->warnings}};
+      std::printf("%s\n", j.dump(2).c_str());
+      return Ok{};
+    }
     for (const fs::path& p : report->restored_from) std::printf("put back %s\n", p.c_str());
     for (const fs::path& p : report->moved_aside) std::printf("restored data kept in %s\n", p.c_str());
     if (report->health) std::printf("ensemble: %s\n", report->health->summary().c_str());
@@ -117,6 +127,7 @@ class RollbackCommand : public Command {
  private:
   WaitOptions wait_;
   int timeout_s_ = 1800;
+  bool json_ = false;
   NodeOptions node_options_;
 };
 

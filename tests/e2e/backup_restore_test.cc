@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cluster/systemd_ensemble.h"
+#include "e2e/e2e_support.h"
 #include "lock.h"
 #include "support/populate.h"
 #include "support/process.h"
@@ -33,11 +34,8 @@ namespace ts = zktool::testsupport;
 using namespace std::chrono_literals;
 
 using ToolRun = ts::CapturedRun;
-
-ToolRun zk_tool(std::vector<std::string> args) {
-  args.insert(args.begin(), ZKTOOL_BINARY);
-  return ts::run_captured(args);
-}
+using e2e::listing;
+using e2e::zk_tool;
 
 std::string join(const std::vector<std::string>& lines) {
   std::string out;
@@ -45,37 +43,15 @@ std::string join(const std::vector<std::string>& lines) {
   return out;
 }
 
-std::vector<std::string> listing(const fs::path& dir) {
-  std::vector<std::string> names;
-  for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename().string());
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
-class BackupRestore : public ::testing::Test {
+class BackupRestore : public e2e::EnsembleTest {
  protected:
   void SetUp() override {
-    std::string pattern = (fs::temp_directory_path() / "zktool-e2e-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
+    make_scratch_dir("e2e");
     ts::EnsembleConfig config;
-    config.base_dir = dir_ / "ensemble";
-    fs::create_directories(config.base_dir);
     config.nodes = 3;
     config.snap_count = 500;
     config.container_check_interval_ms = 500;
-    auto ensemble = ts::SystemdEnsemble::start(config);
-    ASSERT_TRUE(ensemble) << ensemble.error().message;
-    ensemble_ = std::move(ensemble.value());
-  }
-
-  void TearDown() override {
-    ensemble_.reset();
-    if (HasFailure()) {
-      std::cerr << "kept " << dir_ << "\n";
-    } else {
-      fs::remove_all(dir_);
-    }
+    start_ensemble(config);
   }
 
   // The flags that point zk-tool at node i, its unit, systemd and the members.
@@ -177,9 +153,6 @@ class BackupRestore : public ::testing::Test {
     auto diff = ts::diff_trees(expected, read_tree());
     EXPECT_TRUE(diff.empty()) << join(diff);
   }
-
-  fs::path dir_;
-  std::unique_ptr<ts::SystemdEnsemble> ensemble_;
 };
 
 TEST_F(BackupRestore, BackupFromOneNodeWhileTheOthersServe) {
@@ -363,8 +336,12 @@ TEST_F(BackupRestore, WholeClusterRestoreBringsBackExactlyTheBackedUpTree) {
   }
 
   // Rollback on every master puts the pre-restore state back, later changes included.
-  for (const ToolRun& run : run_on_all({"rollback", "--wait-timeout", "120"})) {
-    EXPECT_EQ(run.exit_code, 0) << run.err;
+  for (const ToolRun& run : run_on_all({"rollback", "--wait-timeout", "120", "--json"})) {
+    ASSERT_EQ(run.exit_code, 0) << run.err;
+    auto report = nlohmann::json::parse(run.out);
+    EXPECT_FALSE(report["restored_from"].empty()) << run.out;
+    EXPECT_EQ(report["restored_from"].size(), report["moved_aside"].size()) << run.out;
+    EXPECT_EQ(report["healthy"], true) << run.out;
   }
   ASSERT_TRUE(ensemble_->wait_healthy());
   auto client = ts::ZkClient::connect(ensemble_->connect_string());
@@ -449,7 +426,7 @@ TEST_F(BackupRestore, ACorruptArchiveIsRejectedBeforeAnythingIsTouched) {
   auto pid_before = ensemble_->unit_state(0)->main_pid;
   ToolRun run = run_on(0, {"restore", bad.string()});
   EXPECT_EQ(run.exit_code, 3) << run.err;
-  EXPECT_EQ(std::count(run.err.begin(), run.err.end(), '\n'), 1) << run.err;
+  EXPECT_EQ(e2e::lines(run.err), 1u) << run.err;
   EXPECT_EQ(ensemble_->unit_state(0)->main_pid, pid_before) << "the unit was restarted";
   EXPECT_EQ(listing(ensemble_->node(0).data_dir / "version-2"), before);
   for (const std::string& name : listing(ensemble_->node(0).data_dir)) {

@@ -19,13 +19,13 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
-#include <iostream>
 #include <random>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "cluster/systemd_ensemble.h"
+#include "e2e/e2e_support.h"
 #include "support/process.h"
 #include "support/zk_client.h"
 
@@ -36,19 +36,9 @@ namespace fs = std::filesystem;
 namespace ts = zktool::testsupport;
 using namespace std::chrono_literals;
 
-ts::CapturedRun zk_tool(std::vector<std::string> args) {
-  args.insert(args.begin(), ZKTOOL_BINARY);
-  return ts::run_captured(args);
-}
-
-std::vector<std::string> listing(const fs::path& dir) {
-  std::vector<std::string> names;
-  for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename().string());
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
-size_t lines(const std::string& text) { return std::count(text.begin(), text.end(), '\n'); }
+using e2e::lines;
+using e2e::listing;
+using e2e::zk_tool;
 
 void mount_tmpfs(const fs::path& at, const std::string& options) {
   fs::create_directories(at);
@@ -67,7 +57,7 @@ struct statvfs usage(const fs::path& at) {
   return vfs;
 }
 
-class Exhaustion : public ::testing::Test {
+class Exhaustion : public e2e::EnsembleTest {
  protected:
   static void SetUpTestSuite() {
     // This thread, and what it forks, get a mount table of their own.
@@ -76,32 +66,24 @@ class Exhaustion : public ::testing::Test {
   }
 
   void SetUp() override {
-    std::string pattern = (fs::temp_directory_path() / "zktool-exhaustion-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
+    make_scratch_dir("exhaustion");
     ts::EnsembleConfig config;
-    config.base_dir = dir_ / "ensemble";
     config.nodes = 1;
     config.pre_alloc_size_kb = 1024;
     // The node's whole directory (data, logs, zoo.cfg) on a file system of its own.
-    node_fs_ = config.base_dir / "node1";
+    node_fs_ = ensemble_dir() / "node1";
     mount_tmpfs(node_fs_, "size=256m,mode=0755");
     if (HasFatalFailure()) return;
     mounts_.push_back(node_fs_);
-    auto ensemble = ts::SystemdEnsemble::start(config);
-    ASSERT_TRUE(ensemble) << ensemble.error().message;
-    ensemble_ = std::move(ensemble.value());
+    start_ensemble(config);
+    if (HasFatalFailure()) return;
     write_data();
   }
 
   void TearDown() override {
-    ensemble_.reset();
+    ensemble_.reset();  // before its file systems go
     for (const fs::path& m : mounts_) ::umount2(m.c_str(), MNT_DETACH);
-    if (HasFailure()) {
-      std::cerr << "kept " << dir_ << " (the tmpfs contents are gone)\n";
-    } else {
-      fs::remove_all(dir_);
-    }
+    e2e::EnsembleTest::TearDown();
   }
 
   // About 2 MB of znode data that does not compress.
@@ -167,10 +149,8 @@ class Exhaustion : public ::testing::Test {
     EXPECT_EQ(children->size(), 2000u);
   }
 
-  fs::path dir_;
   fs::path node_fs_;
   std::vector<fs::path> mounts_;
-  std::unique_ptr<ts::SystemdEnsemble> ensemble_;
 };
 
 TEST_F(Exhaustion, BackupIntoAFullDirectoryFailsCleanlyAndTheNodeServesOn) {

@@ -8,7 +8,6 @@
 
 #include <chrono>
 #include <filesystem>
-#include <iostream>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
@@ -17,6 +16,7 @@
 
 #include "../support/files.h"
 #include "cluster/systemd_ensemble.h"
+#include "e2e/e2e_support.h"
 #include "metrics.h"
 #include "retention.h"
 #include "support/process.h"
@@ -40,37 +40,23 @@ std::set<std::string> names_in(const fs::path& dir) {
   return names;
 }
 
-class ScheduledBackup : public ::testing::Test {
+class ScheduledBackup : public e2e::EnsembleTest {
  protected:
   void SetUp() override {
-    std::string pattern = (fs::temp_directory_path() / "zktool-scheduled-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
+    make_scratch_dir("scheduled");
     backups_ = dir_ / "backups";
     fs::create_directories(backups_);
     ts::EnsembleConfig config;
-    config.base_dir = dir_ / "ensemble";
-    fs::create_directories(config.base_dir);
     config.nodes = 3;
     config.snap_count = 500;
-    auto ensemble = ts::SystemdEnsemble::start(config);
-    ASSERT_TRUE(ensemble) << ensemble.error().message;
-    ensemble_ = std::move(ensemble.value());
+    start_ensemble(config);
+    if (HasFatalFailure()) return;
     // What a timer's config file holds: where the backups go, how many stay,
     // where the metrics go. The node's own flags come on the command line.
     write_file(dir_ / "zk-tool.conf", "dir = " + backups_.string() +
                                           "\nkeep-last = 2\nkeep-within = 3h\n"
                                           "metrics-file = \"" +
                                           metrics_file().string() + "\"\n");
-  }
-
-  void TearDown() override {
-    ensemble_.reset();
-    if (HasFailure()) {
-      std::cerr << "kept " << dir_ << "\n";
-    } else {
-      fs::remove_all(dir_);
-    }
   }
 
   fs::path metrics_file() const { return dir_ / "zk-tool.prom"; }
@@ -114,8 +100,7 @@ class ScheduledBackup : public ::testing::Test {
     return parsed ? *parsed : BackupMetrics{};
   }
 
-  fs::path dir_, backups_;
-  std::unique_ptr<ts::SystemdEnsemble> ensemble_;
+  fs::path backups_;
 };
 
 TEST_F(ScheduledBackup, RetentionKeepsExactlyThePolicysBackupsAndFailuresKeepThem) {

@@ -11,13 +11,13 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
-#include <iostream>
 #include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "cluster/systemd_ensemble.h"
+#include "e2e/e2e_support.h"
 #include "support/process.h"
 #include "support/zk_client.h"
 
@@ -35,48 +35,26 @@ struct TimedRun {
   Clock::duration took{};
 };
 
-TimedRun zk_tool(std::vector<std::string> args) {
-  args.insert(args.begin(), ZKTOOL_BINARY);
-  const auto started = Clock::now();
-  ts::CapturedRun run = ts::run_captured(args);
-  return {std::move(run), Clock::now() - started};
-}
+using e2e::lines;
+using e2e::listing;
 
-std::vector<std::string> listing(const fs::path& dir) {
-  std::vector<std::string> names;
-  for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename().string());
-  std::sort(names.begin(), names.end());
-  return names;
+TimedRun zk_tool(std::vector<std::string> args) {
+  const auto started = Clock::now();
+  ts::CapturedRun run = e2e::zk_tool(std::move(args));
+  return {std::move(run), Clock::now() - started};
 }
 
 bool has(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
 
-size_t lines(const std::string& text) { return std::count(text.begin(), text.end(), '\n'); }
-
-class ServiceFault : public ::testing::Test {
+class ServiceFault : public e2e::EnsembleTest {
  protected:
   void SetUp() override {
-    std::string pattern = (fs::temp_directory_path() / "zktool-fault-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
+    make_scratch_dir("fault");
     ts::EnsembleConfig config;
-    config.base_dir = dir_ / "ensemble";
-    fs::create_directories(config.base_dir);
     config.nodes = 1;
-    auto ensemble = ts::SystemdEnsemble::start(config);
-    ASSERT_TRUE(ensemble) << ensemble.error().message;
-    ensemble_ = std::move(ensemble.value());
-  }
-
-  void TearDown() override {
-    ensemble_.reset();
-    if (HasFailure()) {
-      std::cerr << "kept " << dir_ << "\n";
-    } else {
-      fs::remove_all(dir_);
-    }
+    start_ensemble(config);
   }
 
   const ts::NodeLayout& node() const { return ensemble_->node(0); }
@@ -132,8 +110,6 @@ class ServiceFault : public ::testing::Test {
     return std::nullopt;
   }
 
-  fs::path dir_;
-  std::unique_ptr<ts::SystemdEnsemble> ensemble_;
 };
 
 TEST_F(ServiceFault, AUnitThatIgnoresStopEndsTheRestoreAtTheStopTimeoutWithDataUntouched) {

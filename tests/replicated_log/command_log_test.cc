@@ -61,7 +61,7 @@ TEST(LogCommand, InitializeThenRefuseTheSecondTime) {
   const fs::path dir = tmp.path() / "replica";
   CommandOutput first = zk_tool("log initialize " + path_arg(dir));
   ASSERT_EQ(first.exit_code, 0) << first.err;
-  EXPECT_EQ(first.out, "");
+  EXPECT_EQ(first.out, "initialized replica " + dir.string() + " as VOTING\n");
   EXPECT_THAT(testing::raw_entries(dir),
               ElementsAre(Pair("0000000000", std::string("\x08\x03\x22\x04\x08\x01\x10\x00", 8))));
 

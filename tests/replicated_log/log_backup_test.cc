@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "archive/archive_writer.h"
 #include "lock.h"
 #include "log_backup.h"
@@ -191,11 +193,16 @@ TEST(LogBackupCli, BacksUpAndRestoresThroughTheBinary) {
   const std::string bin = shell_quote(ZKTOOL_BINARY);
   const std::string archive = shell_quote((tmp.path() / "log.tar.zst").string());
   auto out = run_command(bin + " log backup " + archive + " --path " +
-                         shell_quote((tmp.path() / "source").string()));
+                         shell_quote((tmp.path() / "source").string()) + " --json");
   ASSERT_EQ(out.exit_code, 0) << out.err;
+  const auto backed_up = nlohmann::json::parse(out.out);
   out = run_command(bin + " log restore " + archive + " --path " +
-                    shell_quote((tmp.path() / "target").string()));
+                    shell_quote((tmp.path() / "target").string()) + " --json");
   ASSERT_EQ(out.exit_code, 0) << out.err;
+  const auto restored = nlohmann::json::parse(out.out);
+  EXPECT_EQ(restored["log"], backed_up["log"]);
+  EXPECT_GT(restored["log"]["entries"].get<uint64_t>(), 0u);
+  EXPECT_EQ(restored["blank"], false);
   EXPECT_EQ(all_actions(tmp.path() / "target"), all_actions(tmp.path() / "source"));
   out = run_command(bin + " log restore --path " + shell_quote((tmp.path() / "x").string()));
   EXPECT_NE(out.exit_code, 0);

@@ -1,0 +1,75 @@
+// What the binary-driven end-to-end tests share: running the zk-tool under
+// test, and a scratch directory with a ZooKeeper ensemble of systemd units in
+// it, kept for a look when the test fails and removed otherwise.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cluster/systemd_ensemble.h"
+#include "support/process.h"
+
+namespace zktool::e2e {
+
+// The zk-tool binary under test (ZKTOOL_BINARY) with `args`.
+inline testsupport::CapturedRun zk_tool(std::vector<std::string> args) {
+  args.insert(args.begin(), ZKTOOL_BINARY);
+  return testsupport::run_captured(args);
+}
+
+// The names in `dir`, sorted.
+inline std::vector<std::string> listing(const std::filesystem::path& dir) {
+  std::vector<std::string> names;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    names.push_back(e.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+inline size_t lines(const std::string& text) {
+  return static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
+}
+
+class EnsembleTest : public ::testing::Test {
+ protected:
+  // Creates dir_ as <temp>/zktool-<name>-XXXXXX.
+  void make_scratch_dir(const std::string& name) {
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / ("zktool-" + name + "-XXXXXX")).string();
+    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+  }
+
+  std::filesystem::path ensemble_dir() const { return dir_ / "ensemble"; }
+
+  // Starts the ensemble in ensemble_dir() (config.base_dir is set here).
+  void start_ensemble(testsupport::EnsembleConfig config) {
+    config.base_dir = ensemble_dir();
+    std::filesystem::create_directories(config.base_dir);
+    auto ensemble = testsupport::SystemdEnsemble::start(config);
+    ASSERT_TRUE(ensemble) << ensemble.error().message;
+    ensemble_ = std::move(ensemble.value());
+  }
+
+  void TearDown() override {
+    ensemble_.reset();
+    if (HasFailure()) {
+      std::cerr << "kept " << dir_ << "\n";
+    } else if (!dir_.empty()) {
+      std::filesystem::remove_all(dir_);
+    }
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<testsupport::SystemdEnsemble> ensemble_;
+};
+
+}  // namespace zktool::e2e
