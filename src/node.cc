@@ -19,7 +19,9 @@ std::optional<snapshot::DataDirs> interrupted_swap(const fs::path& dir,
   bool dcos = fs::is_directory(dir / "snapshot", ec) && fs::is_directory(dir / "transactions", ec);
   snapshot::DataDirs dirs{dcos ? dir / "snapshot" / "version-2" : dir / "version-2",
                           dcos ? dir / "transactions" / "version-2" : dir / "version-2"};
-  if (log_dir) dirs.log_dir = log_dir->filename() == "version-2" ? *log_dir : *log_dir / "version-2";
+  if (log_dir) {
+    dirs.log_dir = log_dir->filename() == "version-2" ? *log_dir : *log_dir / "version-2";
+  }
   for (const fs::path& live : {dirs.snap_dir, dirs.log_dir}) {
     if (fs::is_directory(live, ec)) continue;
     bool kept = false;
@@ -65,8 +67,9 @@ Result<Node> resolve_node(const NodeOptions& o) {
     for (const ZooCfgServer& s : cfg->servers) node.members.push_back({s.host, s.client_port});
   }
   if (o.client_port) client_port = *o.client_port;
-  auto dirs = snapshot::resolve_data_dirs(dir.value_or(kDcosZooKeeperDir), log_dir);
-  auto interrupted = dirs ? std::nullopt : interrupted_swap(dir.value_or(kDcosZooKeeperDir), log_dir);
+  const fs::path root = dir.value_or(kDcosZooKeeperDir);
+  auto dirs = snapshot::resolve_data_dirs(root, log_dir);
+  auto interrupted = dirs ? std::nullopt : interrupted_swap(root, log_dir);
   if (!dirs && !interrupted) return dirs.error();
   node.dirs = dirs ? *dirs : *interrupted;
   node.data_dir = node.dirs.snap_dir.parent_path();

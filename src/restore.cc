@@ -256,7 +256,9 @@ Result<RestoreReport> restore(const Node& node, const RestoreRequest& request) {
                             : std::string());
   std::vector<int64_t> observed = serving_epochs(node, seen);
   observed.push_back(zs::epoch_of(report.restored_zxid));
-  for (const fs::path& d : {node.dirs.snap_dir, staged_snap}) {
+  // A restore killed after moving the live data aside left its epochs beside.
+  fs::path kept = newest_beside(node.dirs.snap_dir, "pre-restore").value_or(node.dirs.snap_dir);
+  for (const fs::path& d : {node.dirs.snap_dir, staged_snap, kept}) {
     if (auto e = highest_epoch_in(d)) observed.push_back(*e);
   }
   auto epoch = epoch_for_round(round_of(identity), observed);
