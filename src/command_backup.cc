@@ -14,6 +14,7 @@
 #include "duration.h"
 #include "logging.h"
 #include "metrics.h"
+#include "progress.h"
 #include "retention.h"
 
 namespace zktool {
@@ -117,6 +118,7 @@ class BackupCommand : public Command {
     BackupRequest request;
     request.archive = fs::absolute(archive);
     request.write.compression = compression;
+    if (!json_) request.write.progress = terminal_progress("writing archive");
     request.cold = cold_;
     request.all_files = all_files_;
     return backup(*node, request);

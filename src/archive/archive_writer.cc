@@ -307,6 +307,8 @@ Status ArchiveWriter::write_archive(const Manifest& manifest) {
       write_entry(manifest_name, json.size(), 0644, manifest.created.time_since_epoch().count(),
                   [&] { return write_data(manifest_name, json.data(), json.size()); });
   if (!status) return status;
+  uint64_t total = 0, written = 0;
+  for (const Pending& pending : files_) total += pending.entry.size;
   for (const Pending& pending : files_) {
     fault_point("archive.between-entries");
     auto file = open_source(pending.source, pending.entry.size);
@@ -316,7 +318,10 @@ Status ArchiveWriter::write_archive(const Manifest& manifest) {
     status = write_entry(path, file->length, file->perm, file->mtime, [&] {
       return stream_source(*file, pending.source, buffer_, [&](const char* data, size_t size) {
         hash.update(data, size);
-        return write_data(path, data, size);
+        Status s = write_data(path, data, size);
+        written += size;
+        if (s && options_.progress) options_.progress(written, total);
+        return s;
       });
     });
     if (!status) return status;

@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -35,6 +36,9 @@ struct WriteOptions {
   std::optional<int> level{};
   // zstd worker threads; 0 means one per CPU. Unused by gzip and none.
   unsigned threads = 0;
+  // Called after each block commit() writes, with the payload bytes written
+  // so far and in all (e.g. a progress display); unset: nothing is called.
+  std::function<void(uint64_t written, uint64_t total)> progress{};
 };
 
 struct AddOptions {

@@ -123,6 +123,23 @@ INSTANTIATE_TEST_SUITE_P(Codecs, WriterRoundTrip,
                                            Codec{"None", {Compression::None, std::nullopt, 0}}),
                          [](const auto& p) { return std::string(p.param.name); });
 
+TEST_F(WriterTest, ReportsProgressUpToThePayloadsSize) {
+  std::vector<std::pair<uint64_t, uint64_t>> calls;
+  WriteOptions options;
+  options.progress = [&](uint64_t written, uint64_t total) { calls.emplace_back(written, total); };
+  write_sample(options);
+  uint64_t payload = 0;
+  for (const auto& [path, content] : contents_) payload += content.size();
+  ASSERT_FALSE(calls.empty());
+  for (size_t i = 0; i < calls.size(); ++i) {
+    EXPECT_EQ(calls[i].second, payload);
+    if (i > 0) {
+      EXPECT_GT(calls[i].first, calls[i - 1].first);
+    }
+  }
+  EXPECT_EQ(calls.back().first, payload);
+}
+
 TEST_F(WriterTest, ArchivesOnlyTheGivenLengthOfASparseFile) {
   // A ZooKeeper log is preallocated with zeros in 64 MiB steps.
   const fs::path log = dir_.path() / "log.1";
