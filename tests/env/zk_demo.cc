@@ -117,7 +117,7 @@ int main(int argc, char** argv) {
     return fail("status/inspect");
   }
   fs::path archive = dir / "backup.tar.zst";
-  if (run(with({"backup", archive.string(), "--cold"}, node_args(0))) != 0) return fail("backup");
+  if (run(with({"backup", archive.string()}, node_args(0))) != 0) return fail("backup");
   if (run({"verify", archive.string()}) != 0) return fail("verify");
 
   std::printf("\n== a destructive change: deleting /varied/persistent and its children\n");
