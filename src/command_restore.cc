@@ -30,6 +30,11 @@ nlohmann::json paths_json(const std::vector<fs::path>& paths) {
   return j;
 }
 
+// Whether the ensemble was healthy when the command last looked; null when it did not wait.
+nlohmann::json healthy_json(const std::optional<health::EnsembleHealth>& health) {
+  return health ? nlohmann::json(health->healthy()) : nlohmann::json(nullptr);
+}
+
 class RestoreCommand : public Command {
  public:
   const char* name() const override { return "restore"; }
@@ -59,8 +64,7 @@ class RestoreCommand : public Command {
                           {"epoch", report->epoch},
                           {"moved_aside", paths_json(report->moved_aside)},
                           {"plan", report->plan},
-                          {"healthy", report->health ? nlohmann::json(report->health->healthy())
-                                                     : nlohmann::json(nullptr)},
+                          {"healthy", healthy_json(report->health)},
                           {"warnings", report->warnings}};
       std::printf("%s\n", j.dump(2).c_str());
       return Ok{};
@@ -111,8 +115,7 @@ class RollbackCommand : public Command {
     if (json_) {
       nlohmann::json j = {{"restored_from", paths_json(report->restored_from)},
                           {"moved_aside", paths_json(report->moved_aside)},
-                          {"healthy", report->health ? nlohmann::json(report->health->healthy())
-                                                     : nlohmann::json(nullptr)},
+                          {"healthy", healthy_json(report->health)},
                           {"warnings", report->warnings}};
       std::printf("%s\n", j.dump(2).c_str());
       return Ok{};

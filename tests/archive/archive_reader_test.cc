@@ -13,6 +13,7 @@
 namespace zktool::archive {
 namespace {
 
+using testing::CraftedArchive;
 using testing::manifest_json;
 using testing::random_bytes;
 using testing::RawEntry;
@@ -76,13 +77,7 @@ class ReaderTest : public ::testing::Test {
   TempDir dir_;
 };
 
-struct Malicious {
-  const char* name;
-  std::vector<RawEntry> entries;
-  std::string message;  // after "<archive>: "
-};
-
-class ReaderRefuses : public ReaderTest, public ::testing::WithParamInterface<Malicious> {};
+class ReaderRefuses : public ReaderTest, public ::testing::WithParamInterface<CraftedArchive> {};
 
 TEST_P(ReaderRefuses, WithItsOwnMessageAndWritesNothingOutside) {
   write_raw_archive(archive(), GetParam().entries);
@@ -106,7 +101,7 @@ RawEntry manifest_with(const char* key) {
   return file(std::string(kManifestName), doc.dump());
 }
 
-const Malicious kMalicious[] = {
+const CraftedArchive kMalicious[] = {
     {"DotDot", {file("../escape", "x")}, "entry \"../escape\": the path has a \"..\" component"},
     {"DotDotInsideARoot",
      {file("zookeeper/../../escape", "x")},

@@ -21,7 +21,9 @@
 namespace zktool::archive {
 namespace {
 
+using testing::CraftedArchive;
 using testing::manifest_json;
+using testing::open_raw_writer;
 using testing::random_bytes;
 using testing::RawEntry;
 using testing::read_file;
@@ -77,13 +79,7 @@ void set_declared_size(std::string& tar, size_t header, uint64_t size) {
 // not empty, goes first.
 void write_bomb(const fs::path& path, Compression compression, uint64_t size,
                 const std::string& manifest_text = {}) {
-  struct archive* a = archive_write_new();
-  archive_write_set_format_pax_restricted(a);
-  if (compression == Compression::Gzip) archive_write_add_filter_gzip(a);
-  if (compression == Compression::Zstd) archive_write_add_filter_zstd(a);
-  if (archive_write_open_filename(a, path.c_str()) != ARCHIVE_OK) {
-    throw std::runtime_error("cannot create " + path.string());
-  }
+  struct archive* a = open_raw_writer(path, compression);
   const auto add = [&](const std::string& name, uint64_t length, const std::string& data) {
     archive_entry* entry = archive_entry_new();
     archive_entry_set_pathname(entry, name.c_str());
@@ -184,13 +180,7 @@ TEST_F(Malice, FifoAtAnAbsolutePath) {
   expect_refused(archive(), "entry \"" + fifo.string() + "\": FIFOs are not allowed");
 }
 
-struct Crafted {
-  const char* name;
-  std::vector<RawEntry> entries;
-  std::string message;  // after "<archive>: "
-};
-
-class MaliceRefuses : public Malice, public ::testing::WithParamInterface<Crafted> {};
+class MaliceRefuses : public Malice, public ::testing::WithParamInterface<CraftedArchive> {};
 
 TEST_P(MaliceRefuses, WithItsOwnMessageAndNothingOutsideChanges) {
   write_raw_archive(archive(), GetParam().entries);
@@ -217,7 +207,7 @@ RawEntry manifest_with_a_negative_size() {
   return manifest_doc_entry(doc);
 }
 
-const Crafted kCrafted[] = {
+const CraftedArchive kCrafted[] = {
     {"DotSlashThenDotDot",
      {file("./../canary", "evil")},
      "entry \"./../canary\": the path has a \"..\" component"},

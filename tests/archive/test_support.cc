@@ -71,8 +71,7 @@ std::string manifest_json(const std::vector<std::pair<std::string, std::string>>
   return to_json(m);
 }
 
-void write_raw_archive(const fs::path& path, const std::vector<RawEntry>& entries,
-                       Compression compression) {
+struct archive* open_raw_writer(const fs::path& path, Compression compression) {
   struct archive* a = archive_write_new();
   archive_write_set_format_pax_restricted(a);
   if (compression == Compression::Gzip) archive_write_add_filter_gzip(a);
@@ -80,6 +79,12 @@ void write_raw_archive(const fs::path& path, const std::vector<RawEntry>& entrie
   if (archive_write_open_filename(a, path.c_str()) != ARCHIVE_OK) {
     throw std::runtime_error("cannot create " + path.string());
   }
+  return a;
+}
+
+void write_raw_archive(const fs::path& path, const std::vector<RawEntry>& entries,
+                       Compression compression) {
+  struct archive* a = open_raw_writer(path, compression);
   for (const RawEntry& raw : entries) {
     archive_entry* entry = archive_entry_new();
     archive_entry_set_pathname(entry, raw.path.c_str());

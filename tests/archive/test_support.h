@@ -52,5 +52,16 @@ struct RawEntry {
 };
 void write_raw_archive(const fs::path& path, const std::vector<RawEntry>& entries,
                        Compression compression = Compression::Gzip);
+// A pax writer on a new file `path`, compressed as asked; the caller closes
+// and frees it. write_raw_archive() and hand-made archives start here.
+struct archive* open_raw_writer(const fs::path& path, Compression compression);
+
+// A hand-made archive a reader must refuse, with the message it must give
+// (after "<archive>: "); the parameter of the refusal tables.
+struct CraftedArchive {
+  const char* name;
+  std::vector<RawEntry> entries;
+  std::string message;
+};
 
 }  // namespace zktool::archive::testing
