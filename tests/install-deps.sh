@@ -11,6 +11,7 @@ packages=(
   zookeeper default-jre-headless systemd dbus-user-session
   python3 python3-plyvel python3-protobuf netcat-openbsd zstd libarchive-tools strace
   dpkg-dev file time
+  clang libclang-rt-14-dev
 )
 
 missing=()
