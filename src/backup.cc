@@ -212,6 +212,8 @@ Status check_written(const fs::path& archive_path, const archive::Manifest& writ
 }  // namespace
 
 Status copy_data_files(const zs::DataDirs& dirs, const fs::path& to, bool all_files) {
+  // The copy is proven, archived and removed: the archive is what is synced.
+  constexpr Durability kScratch = Durability::Scratch;
   auto listing = zs::list_data_dirs(dirs);
   if (!listing) return listing.error();
   const zs::ZkFile* snapshot = nullptr;
@@ -236,15 +238,15 @@ Status copy_data_files(const zs::DataDirs& dirs, const fs::path& to, bool all_fi
     logs = listing->logs;
   }
   for (const zs::ZkFile& file : snapshots) {
-    if (Status s = copy_file_sparse(file.path, snap_to / file.path.filename()); !s) return s;
+    if (Status s = copy_file_sparse(file.path, snap_to / file.path.filename(), {}, kScratch); !s) return s;
   }
   for (const char* epoch : {"acceptedEpoch", "currentEpoch"}) {
     if (fs::is_regular_file(dirs.snap_dir / epoch, ec)) {
-      if (Status s = copy_file_sparse(dirs.snap_dir / epoch, snap_to / epoch); !s) return s;
+      if (Status s = copy_file_sparse(dirs.snap_dir / epoch, snap_to / epoch, {}, kScratch); !s) return s;
     }
   }
   for (const zs::ZkFile& log : logs) {
-    if (Status s = copy_file_sparse(log.path, log_to / log.path.filename()); !s) return s;
+    if (Status s = copy_file_sparse(log.path, log_to / log.path.filename(), {}, kScratch); !s) return s;
   }
   return Ok{};
 }

@@ -42,7 +42,8 @@ Result<BackupReport> backup(const Node& node, const BackupRequest& request);
 // Copies the files ZooKeeper would load from `dirs` into <to>/zookeeper/
 // {snapshot,transactions}/version-2, chosen by name as ZooKeeper does (the
 // newest snapshot that looks complete, the logs it needs, the epochs), with
-// logs kept sparse; with `all_files`, every snapshot and log. Never myid.
+// logs kept sparse; with `all_files`, every snapshot and log. Never myid. A
+// scratch copy: not fsynced.
 Status copy_data_files(const snapshot::DataDirs& dirs, const std::filesystem::path& to,
                        bool all_files);
 

@@ -63,6 +63,7 @@ class RestoreCommand : public Command {
                           {"znode_count", report->znode_count},
                           {"epoch", report->epoch},
                           {"moved_aside", paths_json(report->moved_aside)},
+                          {"downtime_seconds", report->downtime.count()},
                           {"plan", report->plan},
                           {"healthy", healthy_json(report->health)},
                           {"warnings", report->warnings}};
@@ -77,6 +78,7 @@ class RestoreCommand : public Command {
                   zs::zxid_hex(report->restored_zxid).c_str(),
                   static_cast<unsigned long long>(report->znode_count),
                   static_cast<long long>(report->epoch));
+      std::printf("%s was down %.2f s\n", node->unit.c_str(), report->downtime.count());
       for (const fs::path& p : report->moved_aside) {
         std::printf("previous data kept in %s (remove it once satisfied)\n", p.c_str());
       }
@@ -115,6 +117,7 @@ class RollbackCommand : public Command {
     if (json_) {
       nlohmann::json j = {{"restored_from", paths_json(report->restored_from)},
                           {"moved_aside", paths_json(report->moved_aside)},
+                          {"downtime_seconds", report->downtime.count()},
                           {"healthy", healthy_json(report->health)},
                           {"warnings", report->warnings}};
       std::printf("%s\n", j.dump(2).c_str());

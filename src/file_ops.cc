@@ -102,7 +102,8 @@ ScratchDirectory::~ScratchDirectory() {
   fs::remove_all(path_, ec);
 }
 
-Status copy_file_sparse(const fs::path& from, const fs::path& to, std::optional<uint64_t> length) {
+Status copy_file_sparse(const fs::path& from, const fs::path& to, std::optional<uint64_t> length,
+                        Durability durability) {
   Fd in(::open(from.c_str(), O_RDONLY | O_CLOEXEC));
   if (in.get() < 0) return io_error(from, "open", errno);
   struct stat st {};
@@ -122,7 +123,9 @@ Status copy_file_sparse(const fs::path& from, const fs::path& to, std::optional<
     pos = hole;
   }
   if (::ftruncate(out.get(), end) != 0) return io_error(to, "truncate", errno);
-  if (::fsync(out.get()) != 0) return io_error(to, "fsync", errno);
+  if (durability == Durability::Durable && ::fsync(out.get()) != 0) {
+    return io_error(to, "fsync", errno);
+  }
   return Ok{};
 }
 

@@ -40,10 +40,17 @@ std::string utc_stamp();
 // This machine's name, for manifests and lock records.
 std::string host_name();
 
+// Durable: the copy is on disk when the call returns (it will be renamed into
+// live data). Scratch: it is read and removed within the run, so forcing it
+// to disk would only cost the write.
+enum class Durability { Durable, Scratch };
+
 // Copies the first `length` bytes of `from` (all of it when unset) to a new
-// file `to`, skipping holes so a preallocated log stays sparse, then fsyncs it.
+// file `to`, skipping holes so a preallocated log stays sparse; fsyncs it
+// when Durable.
 Status copy_file_sparse(const std::filesystem::path& from, const std::filesystem::path& to,
-                        std::optional<uint64_t> length = std::nullopt);
+                        std::optional<uint64_t> length = std::nullopt,
+                        Durability durability = Durability::Durable);
 
 Status fsync_path(const std::filesystem::path& path);
 

@@ -301,6 +301,7 @@ Result<RestoreReport> restore(const Node& node, const RestoreRequest& request) {
   // 3. Stop, swap, start (rules 2, 5, 6).
   auto systemd = service::ServiceManager::connect(node.bus);
   if (!systemd) return systemd.error();
+  const auto down_at = Clock::now();
   if (Status s = node.stop(*systemd); !s) {
     return make_error(s.error().kind, s.error().message + "; the live data was not touched");
   }
@@ -322,6 +323,7 @@ Result<RestoreReport> restore(const Node& node, const RestoreRequest& request) {
     return make_error(ErrorKind::ServiceControl,
                       "restored data is in place but " + started.error().message + rollback_hint);
   }
+  report.downtime = Clock::now() - down_at;
   fault_point("restore.after-start");
   if (!request.wait.wait) return report;
   auto healthy =
@@ -388,6 +390,7 @@ Result<RollbackReport> rollback(const Node& node, const WaitOptions& wait) {
 
   auto systemd = service::ServiceManager::connect(node.bus);
   if (!systemd) return systemd.error();
+  const auto down_at = Clock::now();
   if (Status s = node.stop(*systemd); !s) return s.error();
   fault_point("rollback.after-stop");
   auto aside = swap_in(swaps, "rolled-back", "rollback");
@@ -398,6 +401,7 @@ Result<RollbackReport> rollback(const Node& node, const WaitOptions& wait) {
   report.moved_aside = *aside;
   auto started = systemd->start_unit(node.unit, Clock::now() + node.start_timeout);
   if (!started) return started.error();
+  report.downtime = Clock::now() - down_at;
   fault_point("rollback.after-start");
   if (!wait.wait) return report;
   auto healthy =

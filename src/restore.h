@@ -41,6 +41,7 @@ struct SwapReport {
   std::vector<std::filesystem::path> moved_aside;  // where the replaced data now is
   int64_t epoch = 0;                               // the generation's first epoch installed
   std::optional<health::EnsembleHealth> health;    // the last health seen, when waited
+  std::chrono::duration<double> downtime{};        // unit stop requested to start confirmed
   std::vector<std::string> warnings;
 };
 

@@ -1,5 +1,6 @@
 #include "archive/archive_reader.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -235,7 +236,9 @@ Status Extraction::file(archive_entry* entry, const std::string& path, const std
     return refuse("sha256 " + sha256 + " differs from the manifest's " + listed->sha256);
   }
   const timespec times[2] = {{0, UTIME_OMIT}, {archive_entry_mtime(entry), 0}};
-  if (fd && (futimens(fd->get(), times) != 0 || fsync(fd->get()) != 0 || fd->reset() != 0)) {
+  // Start the writeback now; StagingDir::sync() waits for all files at the end.
+  if (fd && (futimens(fd->get(), times) != 0 ||
+             sync_file_range(fd->get(), 0, 0, SYNC_FILE_RANGE_WRITE) != 0 || fd->reset() != 0)) {
     return fail(name, make_error(ErrorKind::Io,
                                  std::string("cannot finish writing: ") + std::strerror(errno)));
   }

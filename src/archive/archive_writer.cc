@@ -71,22 +71,28 @@ Result<SourceFile> open_source(const fs::path& path, std::optional<uint64_t> len
 }
 
 // Reads the file's `length` bytes once, block by block, into `sink`.
-Status stream_source(SourceFile& file, const fs::path& path, std::vector<char>& buffer,
-                     const std::function<Status(const char*, size_t)>& sink) {
+// Reads the file's `length` bytes on this thread while `sink` takes the
+// blocks on the pipeline's worker.
+Status stream_source(SourceFile& file, const fs::path& path, BlockPipeline& pipeline,
+                     const BlockPipeline::Consumer& sink) {
   uint64_t done = 0;
-  while (done < file.length) {
-    const size_t want = static_cast<size_t>(std::min<uint64_t>(buffer.size(), file.length - done));
-    const ssize_t got = ::read(file.fd.get(), buffer.data(), want);
-    if (got < 0 && errno == EINTR) continue;
-    if (got < 0) return io_error("cannot read", path);
-    if (got == 0) {
-      return make_error(ErrorKind::Io, path.string() + " shrank to " + std::to_string(done) +
-                                           " bytes while being archived");
-    }
-    if (Status s = sink(buffer.data(), static_cast<size_t>(got)); !s) return s;
-    done += static_cast<uint64_t>(got);
-  }
-  return Ok{};
+  return pipeline.run(
+      [&](char* buffer, size_t capacity) -> Result<size_t> {
+        const size_t want = static_cast<size_t>(std::min<uint64_t>(capacity, file.length - done));
+        if (want == 0) return size_t{0};
+        ssize_t got;
+        do {
+          got = ::read(file.fd.get(), buffer, want);
+        } while (got < 0 && errno == EINTR);
+        if (got < 0) return io_error("cannot read", path);
+        if (got == 0) {
+          return make_error(ErrorKind::Io, path.string() + " shrank to " + std::to_string(done) +
+                                               " bytes while being archived");
+        }
+        done += static_cast<uint64_t>(got);
+        return static_cast<size_t>(got);
+      },
+      sink);
 }
 
 Status set_filter_option(struct archive* a, const char* filter, const char* key,
@@ -207,7 +213,7 @@ ArchiveWriter::ArchiveWriter(fs::path final_path, WriteOptions options, UniqueFd
       options_(options),
       dir_fd_(std::move(dir_fd)),
       part_fd_(std::move(part_fd)),
-      buffer_(kBlockSize) {}
+      pipeline_(kBlockSize) {}
 
 ArchiveWriter::~ArchiveWriter() { abandon(); }
 
@@ -239,7 +245,7 @@ Status ArchiveWriter::add_file(const std::string& archive_path, const fs::path& 
   Pending pending{{archive_path, file->length, options.sha256.value_or("")}, source};
   if (!options.sha256) {
     Sha256 hash;
-    Status read = stream_source(*file, source, buffer_, [&](const char* data, size_t size) {
+    Status read = stream_source(*file, source, pipeline_, [&](const char* data, size_t size) {
       hash.update(data, size);
       return Status{};
     });
@@ -316,7 +322,7 @@ Status ArchiveWriter::write_archive(const Manifest& manifest) {
     const std::string& path = pending.entry.path;
     Sha256 hash;
     status = write_entry(path, file->length, file->perm, file->mtime, [&] {
-      return stream_source(*file, pending.source, buffer_, [&](const char* data, size_t size) {
+      return stream_source(*file, pending.source, pipeline_, [&](const char* data, size_t size) {
         hash.update(data, size);
         Status s = write_data(path, data, size);
         written += size;

@@ -5,8 +5,10 @@
 // file is read twice, one block at a time: add_file() hashes it (or takes the
 // digest the caller computed while copying it out of the live directory), and
 // commit() writes the manifest, then streams the file into the archive while
-// hashing it again, refusing the archive if the two digests differ. Memory
-// stays at one block; nothing is staged on disk.
+// hashing it again, refusing the archive if the two digests differ. A file
+// is read on the calling thread while a worker hashes (and archives) the
+// blocks already read; memory stays at a few blocks; nothing is staged on
+// disk.
 //
 // Everything is written to "<final>.part", which the writer holds locked
 // (flock) so two runs cannot share it. commit() fsyncs it, renames it to the
@@ -22,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "archive/block_pipeline.h"
 #include "archive/compression.h"
 #include "archive/manifest.h"
 #include "archive/unique_fd.h"
@@ -92,7 +95,7 @@ class ArchiveWriter {
   UniqueFd dir_fd_;
   UniqueFd part_fd_;
   std::vector<Pending> files_;
-  std::vector<char> buffer_;
+  BlockPipeline pipeline_;  // reads a file while its last block is hashed and written
 };
 
 }  // namespace zktool::archive

@@ -37,7 +37,8 @@ ReadStream::ReadStream(fs::path path, UniqueFd fd, uint64_t max_entries)
       fd_(std::move(fd)),
       archive_(archive_read_new()),
       max_entries_(max_entries),
-      buffer_(kBlockSize) {}
+      buffer_(kBlockSize),
+      pipeline_(kBlockSize) {}
 
 Result<archive_entry*> ReadStream::next() {
   archive_entry* entry = nullptr;
@@ -68,19 +69,38 @@ Compression ReadStream::compression() const {
 Status ReadStream::read_data(uint64_t size, const std::string& entry,
                              const std::function<Status(const char*, size_t)>& sink) {
   uint64_t done = 0;
-  while (true) {
-    const la_ssize_t got = archive_read_data(archive_.get(), buffer_.data(), buffer_.size());
+  // Decompresses on this thread into the pipeline's blocks. libarchive stops
+  // at the size in the entry's header; more data than `size` means the
+  // header lied about it, less that the archive ends early.
+  const auto decompress = [&](char* buffer, size_t capacity) -> Result<size_t> {
+    const la_ssize_t got = archive_read_data(archive_.get(), buffer, capacity);
     if (got < 0) return libarchive_failure("entry " + entry);
-    if (got == 0) break;
     done += static_cast<uint64_t>(got);
-    if (done > size) break;
-    if (Status s = sink(buffer_.data(), static_cast<size_t>(got)); !s) return s;
+    if (done > size) return holds_other_than(size, done, entry);
+    return static_cast<size_t>(got);
+  };
+  if (size <= kBlockSize) {
+    // One block: not worth a thread.
+    for (;;) {
+      auto got = decompress(buffer_.data(), buffer_.size());
+      if (!got) return got.error();
+      if (*got == 0) break;
+      if (Status s = sink(buffer_.data(), *got); !s) return s;
+    }
+  } else {
+    if (Status s = pipeline_.run(decompress, sink); !s) return s;
   }
-  if (done != size) {
-    return corrupt("entry " + entry + ": holds " + std::to_string(done) + " bytes, its header " +
-                   std::to_string(size));
-  }
+  if (done != size) return holds_other_than(size, done, entry);
   return Ok{};
+}
+
+Error ReadStream::holds_other_than(uint64_t size, uint64_t done, const std::string& entry) const {
+  if (done > size) {
+    return corrupt("entry " + entry + ": holds more than the " + std::to_string(size) +
+                   " bytes its header gives");
+  }
+  return corrupt("entry " + entry + ": holds " + std::to_string(done) + " bytes, its header " +
+                 std::to_string(size));
 }
 
 Error ReadStream::corrupt(const std::string& what) const {

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "archive/block_pipeline.h"
 #include "archive/compression.h"
 #include "archive/unique_fd.h"
 #include "common/result.h"
@@ -31,6 +32,8 @@ class ReadStream {
   // Known once next() has returned an entry.
   Compression compression() const;
   // Streams the current entry's data, which must be exactly `size` bytes.
+  // An entry of more than one block is decompressed on this thread while
+  // `sink` takes the blocks on another (block_pipeline.h), one at a time.
   Status read_data(uint64_t size, const std::string& entry,
                    const std::function<Status(const char*, size_t)>& sink);
   // "<archive>: <what>", as ErrorKind::Corrupt.
@@ -43,6 +46,8 @@ class ReadStream {
 
   ReadStream(std::filesystem::path path, UniqueFd fd, uint64_t max_entries);
   Error libarchive_failure(const std::string& what) const;
+  // The entry held `done` bytes where its header gives `size`.
+  Error holds_other_than(uint64_t size, uint64_t done, const std::string& entry) const;
 
   std::filesystem::path path_;
   UniqueFd fd_;  // declared before archive_: libarchive is freed first
@@ -50,6 +55,7 @@ class ReadStream {
   uint64_t max_entries_;
   uint64_t index_ = 0;
   std::vector<char> buffer_;
+  BlockPipeline pipeline_;
 };
 
 }  // namespace zktool::archive

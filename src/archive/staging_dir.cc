@@ -79,10 +79,21 @@ Result<UniqueFd> StagingDir::create_file(std::string_view path) {
   UniqueFd file(openat(dir->get(), name.c_str(),
                        O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, kFileMode));
   if (!file.valid()) return io_error("cannot create", path);
+  files_.emplace_back(path);
   return file;
 }
 
 Status StagingDir::sync() {
+  for (const std::string& path : files_) {
+    const size_t slash = path.rfind('/');
+    auto dir = open_directory(slash == std::string::npos ? "" : path.substr(0, slash),
+                              /*create=*/false);
+    if (!dir) return dir.error();
+    const std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
+    UniqueFd file(openat(dir->get(), name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    if (!file.valid()) return io_error("cannot open", path);
+    if (fsync(file.get()) != 0) return io_error("cannot fsync", path);
+  }
   for (const std::string& path : created_) {
     auto dir = open_directory(path, /*create=*/false);
     if (!dir) return dir.error();

@@ -15,6 +15,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "archive/unique_fd.h"
 #include "common/result.h"
@@ -31,7 +32,9 @@ class StagingDir {
   Status make_directory(std::string_view path);
   // Creates `path` (and its parent directories) as a new, empty file.
   Result<UniqueFd> create_file(std::string_view path);
-  // fsyncs every directory created, then the staging directory.
+  // fsyncs every file and directory created, then the staging directory:
+  // one wait at the end instead of one per file (callers start each file's
+  // writeback when they finish writing it).
   Status sync();
 
  private:
@@ -42,7 +45,8 @@ class StagingDir {
 
   std::filesystem::path path_;
   UniqueFd root_;
-  std::set<std::string, std::less<>> created_;
+  std::set<std::string, std::less<>> created_;  // directories
+  std::vector<std::string> files_;
 };
 
 }  // namespace zktool::archive

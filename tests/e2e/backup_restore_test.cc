@@ -355,6 +355,9 @@ TEST_F(BackupRestore, WholeClusterRestoreBringsBackExactlyTheBackedUpTree) {
     EXPECT_FALSE(report["restored_from"].empty()) << run.out;
     EXPECT_EQ(report["restored_from"].size(), report["moved_aside"].size()) << run.out;
     EXPECT_EQ(report["healthy"], true) << run.out;
+    // The unit was stopped and started again, which takes a JVM some time.
+    EXPECT_GT(report["downtime_seconds"].get<double>(), 0.01) << run.out;
+    EXPECT_LT(report["downtime_seconds"].get<double>(), 60.0) << run.out;
   }
   ASSERT_TRUE(ensemble_->wait_healthy());
   auto client = ts::ZkClient::connect(ensemble_->connect_string());
@@ -389,6 +392,8 @@ TEST_F(BackupRestore, ARestoredNodeRefusesMembersStillServingTheOldDataInAnyOrde
   // The next master, then the last: each completes, no deadlock either way.
   ToolRun second = run_on(1, {"restore", archive.string(), "--wait-timeout", "120"});
   EXPECT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_NE(second.out.find(ensemble_->unit_name(1) + " was down "), std::string::npos)
+      << second.out;
   ToolRun third = run_on(2, {"restore", archive.string(), "--wait-timeout", "120"});
   EXPECT_EQ(third.exit_code, 0) << third.err;
   ASSERT_TRUE(ensemble_->wait_healthy());
