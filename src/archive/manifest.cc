@@ -299,7 +299,10 @@ Kind Manifest::kind() const {
   return std::holds_alternative<ZooKeeperSummary>(summary) ? Kind::ZooKeeper : Kind::ReplicatedLog;
 }
 
-std::string to_json(const Manifest& manifest) {
+namespace {
+
+// Every field but the seal, in the order to_json() writes them.
+ordered_json manifest_document(const Manifest& manifest) {
   ordered_json doc;
   doc["format"] = kFormatName;
   doc["version"] = kFormatVersion;
@@ -327,12 +330,37 @@ std::string to_json(const Manifest& manifest) {
     const auto& log = std::get<ReplicatedLogSummary>(manifest.summary);
     doc[kReplicatedLogRoot] = {{"begin", log.begin}, {"end", log.end}, {"entries", log.entries}};
   }
+  return doc;
+}
+
+// The SHA-256 of the manifest's values written out as to_json() writes them:
+// a value changed anywhere (a flipped bit in `host` too) no longer matches,
+// while a change that leaves every value alone (spacing) does not matter.
+std::string seal_of(const Manifest& manifest) {
+  const std::string text = manifest_document(manifest).dump(2);
+  Sha256 hash;
+  hash.update(text.data(), text.size());
+  return hash.finish_hex();
+}
+
+}  // namespace
+
+std::string to_json(const Manifest& manifest) {
+  ordered_json doc = manifest_document(manifest);
+  doc[kSealField] = seal_of(manifest);
   return doc.dump(2) + "\n";
 }
 
 Result<Manifest> parse_manifest(std::string_view text) {
   auto parsed = parse_json(text);
   if (!parsed) return parsed.error();
+  // The seal is checked last, against the values read; manifests written
+  // before zk-tool sealed them have none.
+  std::optional<json> seal;
+  if (parsed->is_object() && parsed->contains(kSealField)) {
+    seal = (*parsed)[kSealField];
+    parsed->erase(kSealField);
+  }
   const json& doc = *parsed;
   Checker check;
   if (!doc.is_object()) {
@@ -391,6 +419,15 @@ Result<Manifest> parse_manifest(std::string_view text) {
       manifest.summary = read_zookeeper(check, doc[summary_key]);
     } else {
       manifest.summary = read_replicated_log(check, doc[summary_key]);
+    }
+  }
+  if (!check.failed() && seal) {
+    const std::string recorded = check.string(*seal, std::string(kSealField));
+    if (!check.failed() && !is_sha256_hex(recorded)) {
+      check.fail(std::string(kSealField), "is not 64 lowercase hex digits");
+    } else if (!check.failed() && recorded != seal_of(manifest)) {
+      check.fail(std::string(kSealField),
+                 "does not match the manifest's other fields: the manifest was altered");
     }
   }
   if (check.failed()) return make_error(ErrorKind::Corrupt, check.error());

@@ -4,8 +4,10 @@
 // parse_manifest() accepts only what to_json() writes: every field present
 // with its type, no unknown field, format "zk-tool-archive" version 1, safe
 // and unique paths under the root of the archive's kind, sizes >= 0 and
-// SHA-256 digests as 64 lowercase hex digits. Each refusal is one
-// ErrorKind::Corrupt line naming the field.
+// SHA-256 digests as 64 lowercase hex digits; and, when the manifest has one
+// (to_json() always writes it), a `manifest_sha256` seal that matches the
+// other fields' values. Each refusal is one ErrorKind::Corrupt line naming
+// the field.
 #pragma once
 
 #include <chrono>
@@ -22,6 +24,7 @@ namespace zktool::archive {
 
 inline constexpr std::string_view kFormatName = "zk-tool-archive";
 inline constexpr int kFormatVersion = 1;
+inline constexpr const char* kSealField = "manifest_sha256";
 
 enum class Kind { ZooKeeper, ReplicatedLog };
 enum class Mode { Hot, Cold };

@@ -5,6 +5,7 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 
+#include "archive/sha256.h"
 #include "test_support.h"
 
 namespace zktool::archive {
@@ -203,6 +204,52 @@ const Mutation kMutations[] = {
 
 INSTANTIATE_TEST_SUITE_P(Fields, ManifestRefuses, ::testing::ValuesIn(kMutations),
                          [](const auto& p) { return std::string(p.param.name); });
+
+// Values a flipped bit can change into other valid values: only the seal
+// tells them from what was written.
+constexpr const char* kAltered =
+    "zk-tool-manifest.json: \"manifest_sha256\" does not match the manifest's other fields: the "
+    "manifest was altered";
+const Mutation kSealed[] = {
+    {"Host", set("/host", "master-3"), kAltered},
+    {"Created", set("/created", "2024-05-01T12:34:57Z"), kAltered},
+    {"ToolVersion", set("/tool_version", "0.1.1"), kAltered},
+    {"Mode", set("/mode", "cold"), kAltered},
+    {"SourcePath", set("/source/paths/0", "/var/lib/zookeeper"), kAltered},
+    {"Unit", set("/source/unit", nullptr), kAltered},
+    {"ZnodeCount", set("/zookeeper/znode_count", 13), kAltered},
+    {"LastZxid", set("/zookeeper/last_zxid", "0x100000008"), kAltered},
+    {"FileSize", set("/files/0/size", 1311), kAltered},
+    {"SealItself", set("/manifest_sha256", std::string(64, 'b')), kAltered},
+    {"SealNotHex", set("/manifest_sha256", "seal"),
+     "zk-tool-manifest.json: \"manifest_sha256\" is not 64 lowercase hex digits"},
+    {"SealNotString", set("/manifest_sha256", 7),
+     "zk-tool-manifest.json: \"manifest_sha256\" must be a string"},
+};
+INSTANTIATE_TEST_SUITE_P(Seal, ManifestRefuses, ::testing::ValuesIn(kSealed),
+                         [](const auto& p) { return std::string(p.param.name); });
+
+TEST(Manifest, IsSealedAndTheSealIgnoresSpacing) {
+  const std::string text = to_json(with_files(sample_manifest()));
+  const json doc = json::parse(text);
+  ASSERT_TRUE(doc.contains("manifest_sha256"));
+  EXPECT_TRUE(is_sha256_hex(doc["manifest_sha256"].get<std::string>()));
+  // The same values with the keys sorted (json's own order), on one line or
+  // indented by four: still what was written.
+  for (const std::string& other : {doc.dump(), doc.dump(4)}) {
+    auto parsed = parse_manifest(other);
+    ASSERT_TRUE(parsed) << parsed.error().message;
+    EXPECT_EQ(*parsed, with_files(sample_manifest()));
+  }
+}
+
+TEST(Manifest, AManifestWrittenBeforeTheSealIsReadWithoutIt) {
+  json doc = json::parse(to_json(with_files(sample_manifest())));
+  doc.erase("manifest_sha256");
+  auto parsed = parse_manifest(doc.dump(2));
+  ASSERT_TRUE(parsed) << parsed.error().message;
+  EXPECT_EQ(*parsed, with_files(sample_manifest()));
+}
 
 TEST(Manifest, RefusesReplicatedLogEndBeforeBegin) {
   Manifest m = sample_manifest();
