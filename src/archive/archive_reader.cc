@@ -12,6 +12,7 @@
 #include "archive/archive_path.h"
 #include "archive/read_stream.h"
 #include "archive/sha256.h"
+#include "archive/sparse_writer.h"
 #include "archive/staging_dir.h"
 
 namespace zktool::archive {
@@ -216,21 +217,19 @@ Status Extraction::file(archive_entry* entry, const std::string& path, const std
     fd.emplace(std::move(*created));
   }
   Sha256 hash;
+  std::optional<SparseWriter> writer;
+  if (fd) writer.emplace(fd->get());
   Status written = stream_.read_data(size, name, [&](const char* data, size_t n) -> Status {
     hash.update(data, n);
-    while (fd && n > 0) {
-      const ssize_t w = ::write(fd->get(), data, n);
-      if (w < 0 && errno == EINTR) continue;
-      if (w < 0) {
-        return fail(
-            name, make_error(ErrorKind::Io, std::string("cannot write: ") + std::strerror(errno)));
-      }
-      data += w;
-      n -= static_cast<size_t>(w);
+    if (writer) {
+      if (Status s = writer->write(data, n); !s) return fail(name, s.error());
     }
     return Ok{};
   });
   if (!written) return written;
+  if (writer) {
+    if (Status s = writer->finish(); !s) return fail(name, s.error());
+  }
   const std::string sha256 = hash.finish_hex();
   if (listed && sha256 != listed->sha256) {
     return refuse("sha256 " + sha256 + " differs from the manifest's " + listed->sha256);

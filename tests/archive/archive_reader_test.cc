@@ -1,6 +1,7 @@
 #include "archive/archive_reader.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
@@ -277,6 +278,25 @@ TEST_F(ReaderTest, RefusesWhatIsNotAnArchive) {
   reader = ArchiveReader::open(dir_.path() / "missing.tar.gz");
   ASSERT_FALSE(reader);
   EXPECT_EQ(reader.error().kind, ErrorKind::Io);
+}
+
+TEST_F(ReaderTest, ExtractsZerosAsHoles) {
+  // A dcos-zk archive keeps ZooKeeper's preallocated logs: mostly zeros.
+  const fs::path final_path = dir_.path() / "in" / "zeros.tar.zst";
+  const std::string log = random_bytes(20000, 4) + std::string(16 << 20, '\0');
+  write_file(dir_.path() / "src" / "log.1", log);
+  auto writer = ArchiveWriter::open(final_path);
+  ASSERT_TRUE(writer);
+  ASSERT_TRUE(writer->add_file("zookeeper/transactions/version-2/log.1", dir_.path() / "src" / "log.1"));
+  ASSERT_TRUE(writer->commit(sample_manifest()));
+
+  auto extracted = ArchiveReader::open(final_path)->extract_verified(staging());
+  ASSERT_TRUE(extracted) << extracted.error().message;
+  const fs::path out = staging() / "zookeeper/transactions/version-2/log.1";
+  EXPECT_EQ(read_file(out), log);
+  struct stat st {};
+  ASSERT_EQ(::stat(out.c_str(), &st), 0);
+  EXPECT_LT(static_cast<uint64_t>(st.st_blocks) * 512, uint64_t{1} << 20);
 }
 
 TEST_F(ReaderTest, ExtractsAReplicatedLogArchive) {
