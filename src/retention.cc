@@ -1,9 +1,7 @@
 #include "retention.h"
 
 #include <algorithm>
-#include <array>
 #include <cstdlib>
-#include <ctime>
 
 #include "archive/archive_reader.h"
 #include "file_ops.h"
@@ -16,8 +14,7 @@ namespace fs = std::filesystem;
 using std::chrono::sys_seconds;
 
 constexpr std::string_view kNamePrefix = "zk-backup-";
-constexpr std::string_view kNameTimeShape = "dddd-dd-dd-dd-dd-dd";
-constexpr std::string_view kUtcShape = "dddd-dd-ddTdd:dd:ddZ";
+constexpr std::string_view kNameTimeLayout = "dddd-dd-dd-dd-dd-dd";
 
 std::string_view extension(archive::Compression compression) {
   switch (compression) {
@@ -29,41 +26,6 @@ std::string_view extension(archive::Compression compression) {
       return ".tar";
   }
   return ".tar";
-}
-
-std::string format_time(sys_seconds time, const char* format) {
-  const std::time_t t = std::chrono::system_clock::to_time_t(time);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char text[32];
-  std::strftime(text, sizeof text, format, &tm);
-  return text;
-}
-
-// `text` laid out as `shape`: 'd' is a digit, any other character itself.
-// The digits are year, month, day, hour, minute, second, in that order.
-std::optional<sys_seconds> parse_time(std::string_view text, std::string_view shape) {
-  if (text.size() != shape.size()) return std::nullopt;
-  std::array<int, 6> fields{};
-  size_t field = 0;
-  bool in_digits = false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const bool digit = text[i] >= '0' && text[i] <= '9';
-    if (shape[i] != 'd') {
-      if (text[i] != shape[i]) return std::nullopt;
-      if (in_digits) ++field;
-      in_digits = false;
-      continue;
-    }
-    if (!digit || field >= fields.size()) return std::nullopt;
-    fields[field] = fields[field] * 10 + (text[i] - '0');
-    in_digits = true;
-  }
-  using namespace std::chrono;
-  const year_month_day date{year{fields[0]}, month{static_cast<unsigned>(fields[1])},
-                            day{static_cast<unsigned>(fields[2])}};
-  if (!date.ok() || fields[3] > 23 || fields[4] > 59 || fields[5] > 59) return std::nullopt;
-  return sys_days{date} + hours{fields[3]} + minutes{fields[4]} + seconds{fields[5]};
 }
 
 bool newer(const TimedBackup& a, const TimedBackup& b) {
@@ -98,26 +60,22 @@ Result<sys_seconds> now_utc() {
   return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
 }
 
-std::string format_utc(sys_seconds time) { return format_time(time, "%Y-%m-%dT%H:%M:%SZ"); }
-
-std::optional<sys_seconds> parse_utc(std::string_view text) { return parse_time(text, kUtcShape); }
-
 std::string backup_file_name(sys_seconds time, archive::Compression compression) {
-  return std::string(kNamePrefix) + format_time(time, "%Y-%m-%d-%H-%M-%S") +
+  return std::string(kNamePrefix) + format_utc_time(time, kNameTimeLayout) +
          std::string(extension(compression));
 }
 
 std::optional<sys_seconds> parse_backup_file_name(std::string_view name) {
   if (!name.starts_with(kNamePrefix)) return std::nullopt;
   name.remove_prefix(kNamePrefix.size());
-  if (name.size() < kNameTimeShape.size()) return std::nullopt;
-  std::string_view ext = name.substr(kNameTimeShape.size());
+  if (name.size() < kNameTimeLayout.size()) return std::nullopt;
+  std::string_view ext = name.substr(kNameTimeLayout.size());
   if (ext != extension(archive::Compression::Zstd) &&
       ext != extension(archive::Compression::Gzip) &&
       ext != extension(archive::Compression::None)) {
     return std::nullopt;
   }
-  return parse_time(name.substr(0, kNameTimeShape.size()), kNameTimeShape);
+  return parse_utc_time(name.substr(0, kNameTimeLayout.size()), kNameTimeLayout);
 }
 
 RetentionDecision decide_retention(std::vector<TimedBackup> backups, const RetentionPolicy& policy,

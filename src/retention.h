@@ -20,6 +20,7 @@
 #include "archive/compression.h"
 #include "archive/manifest.h"
 #include "common/result.h"
+#include "common/utc_time.h"  // format_utc, parse_utc
 
 namespace zktool {
 
@@ -29,9 +30,6 @@ namespace zktool {
 // simulated clock; a malformed value is ErrorKind::Usage.
 Result<std::chrono::sys_seconds> now_utc();
 
-// "2026-11-21T20:30:00Z", and back (only that exact form).
-std::string format_utc(std::chrono::sys_seconds time);
-std::optional<std::chrono::sys_seconds> parse_utc(std::string_view text);
 
 // "zk-backup-2026-11-21-20-30-00.tar.zst" (.tar.gz for gzip, .tar for none).
 std::string backup_file_name(std::chrono::sys_seconds time, archive::Compression compression);

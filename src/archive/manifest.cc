@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <ctime>
 #include <initializer_list>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -10,6 +9,7 @@
 
 #include "archive/archive_path.h"
 #include "archive/sha256.h"
+#include "common/utc_time.h"
 
 namespace zktool::archive {
 namespace {
@@ -22,42 +22,6 @@ constexpr std::string_view kReplicatedLogKind = "mesos-replicated-log";
 // The deepest a valid manifest nests is 3 (files[i].path); anything much
 // deeper is refused before it can cost memory.
 constexpr int kMaxDepth = 8;
-
-// Calendar arithmetic in seconds: any year parse_utc() accepts prints back as
-// it was (system_clock's nanoseconds overflow outside 1678-2262).
-std::string format_utc(std::chrono::sys_seconds time) {
-  using namespace std::chrono;
-  const sys_days day = floor<days>(time);
-  const year_month_day date{day};
-  const hh_mm_ss<seconds> clock{time - day};
-  char text[32];
-  std::snprintf(text, sizeof text, "%04d-%02u-%02uT%02d:%02d:%02dZ", static_cast<int>(date.year()),
-                static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
-                static_cast<int>(clock.hours().count()), static_cast<int>(clock.minutes().count()),
-                static_cast<int>(clock.seconds().count()));
-  return text;
-}
-
-// Only the exact form format_utc() writes: YYYY-MM-DDTHH:MM:SSZ.
-std::optional<std::chrono::sys_seconds> parse_utc(std::string_view text) {
-  static constexpr std::string_view kShape = "dddd-dd-ddTdd:dd:ddZ";
-  if (text.size() != kShape.size()) return std::nullopt;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const bool digit = text[i] >= '0' && text[i] <= '9';
-    if (kShape[i] == 'd' ? !digit : text[i] != kShape[i]) return std::nullopt;
-  }
-  const auto number = [&](size_t pos, size_t len) {
-    int value = 0;
-    for (size_t i = pos; i < pos + len; ++i) value = value * 10 + (text[i] - '0');
-    return value;
-  };
-  using namespace std::chrono;
-  const year_month_day date{year{number(0, 4)}, month{static_cast<unsigned>(number(5, 2))},
-                            day{static_cast<unsigned>(number(8, 2))}};
-  const int h = number(11, 2), m = number(14, 2), s = number(17, 2);
-  if (!date.ok() || h > 23 || m > 59 || s > 59) return std::nullopt;
-  return sys_days{date} + hours{h} + minutes{m} + seconds{s};
-}
 
 std::string format_zxid(int64_t zxid) {
   char text[24];

@@ -85,6 +85,19 @@ TEST(UtcTime, RoundTripsAndRefusesOtherForms) {
   EXPECT_FALSE(parse_utc("2026-11-21T20:30:00+00:00"));
   EXPECT_FALSE(parse_utc("2026-11-21 20:30:00Z"));
   EXPECT_FALSE(parse_utc("2026-11-21T20:30:00.5Z"));
+  EXPECT_FALSE(parse_utc("2026-02-30T20:30:00Z"));
+  EXPECT_FALSE(parse_utc("2026-11-21T24:00:00Z"));
+}
+
+TEST(UtcTime, AnyFourDigitYearPrintsBackAsItWasRead) {
+  // Outside 1678-2262 system_clock's nanoseconds would overflow.
+  for (const char* text : {"0985-03-01T00:00:00Z", "9999-12-31T23:59:59Z", "0000-01-01T00:00:00Z"}) {
+    auto time = parse_utc(text);
+    ASSERT_TRUE(time) << text;
+    EXPECT_EQ(format_utc(*time), text);
+  }
+  EXPECT_EQ(format_utc_time(kStart, "dddd-dd-dd-dd-dd-dd"), "2026-11-21-20-30-00");
+  EXPECT_EQ(parse_utc_time("2026-11-21-20-30-00", "dddd-dd-dd-dd-dd-dd"), kStart);
 }
 
 TEST(UtcTime, ZktoolNowReplacesTheClockForTests) {
