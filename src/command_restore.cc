@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "command.h"
+#include "fault_point.h"
 #include "restore.h"
 
 namespace zktool {
@@ -114,6 +115,8 @@ class RollbackCommand : public Command {
     wait_.timeout = std::chrono::seconds(timeout_s_);
     auto report = rollback(*node, wait_);
     if (!report) return report.error();
+    // Done and the lock released, not yet said: a re-run finds nothing to do.
+    fault_point("rollback.after-unlock");
     if (json_) {
       nlohmann::json j = {{"restored_from", paths_json(report->restored_from)},
                           {"moved_aside", paths_json(report->moved_aside)},

@@ -353,8 +353,15 @@ Result<RollbackReport> rollback(const Node& node, const WaitOptions& wait) {
     auto newest = newest_beside(live, "pre-restore");
     std::error_code ec;
     if (!newest && !(resuming && fs::exists(live, ec))) {
-      return make_error(ErrorKind::Usage, "nothing to roll back: no " + live.filename().string() +
-                                              ".pre-restore-* in " + live.parent_path().string());
+      // Most likely a rollback that finished (its process perhaps killed
+      // before it could say so): what it replaced sits beside as rolled-back.
+      auto rolled_back = newest_beside(live, "rolled-back");
+      return make_error(ErrorKind::Usage,
+                        "nothing to roll back: no " + live.filename().string() +
+                            ".pre-restore-* in " + live.parent_path().string() +
+                            (rolled_back ? "; the last rollback finished (the data it replaced is "
+                                           "in " + rolled_back->string() + ")"
+                                         : std::string()));
     }
     put_back_dirs.push_back(newest.value_or(live));
     if (newest) {

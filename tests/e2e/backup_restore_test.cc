@@ -360,6 +360,12 @@ TEST_F(BackupRestore, WholeClusterRestoreBringsBackExactlyTheBackedUpTree) {
     EXPECT_LT(report["downtime_seconds"].get<double>(), 60.0) << run.out;
   }
   ASSERT_TRUE(ensemble_->wait_healthy());
+  // A second rollback (say, after the first one's terminal died) has nothing to do, and says
+  // that the first one finished.
+  ToolRun again = run_on(0, {"rollback"});
+  EXPECT_EQ(again.exit_code, 2) << again.err;
+  EXPECT_NE(again.err.find("nothing to roll back"), std::string::npos) << again.err;
+  EXPECT_NE(again.err.find("the last rollback finished"), std::string::npos) << again.err;
   auto client = ts::ZkClient::connect(ensemble_->connect_string());
   ASSERT_TRUE(client);
   auto after = (*client)->exists("/after");
