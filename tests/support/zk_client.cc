@@ -364,16 +364,36 @@ Result<Created> ZkClient::create(const std::string& path, std::optional<std::str
   return Created{created.data(), to_stat(stat)};
 }
 
+namespace {
+
+// A request whose answer was lost (the server stalled past the client's
+// timeout, or the connection dropped) may or may not have been applied. An
+// unconditional set or delete can simply be sent again once the client has
+// reconnected; a few attempts ride out one stalled member.
+constexpr int kAttempts = 3;
+
+bool answer_lost(int rc) { return rc == ZOPERATIONTIMEOUT || rc == ZCONNECTIONLOSS; }
+
+}  // namespace
+
 Result<ZnodeStat> ZkClient::set(const std::string& path, std::optional<std::string_view> data,
                                 int32_t version) {
   Stat stat{};
-  int rc = zoo_set2(zh_, path.c_str(), data_pointer(data), data_length(data), version, &stat);
+  int rc = ZOK;
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    rc = zoo_set2(zh_, path.c_str(), data_pointer(data), data_length(data), version, &stat);
+    if (!answer_lost(rc) || version != -1) break;
+  }
   if (rc != ZOK) return zk_error("set", path, rc);
   return to_stat(stat);
 }
 
 Status ZkClient::remove(const std::string& path, int32_t version) {
   int rc = zoo_delete(zh_, path.c_str(), version);
+  for (int attempt = 1; attempt < kAttempts && answer_lost(rc) && version == -1; ++attempt) {
+    rc = zoo_delete(zh_, path.c_str(), version);
+    if (rc == ZNONODE) rc = ZOK;  // the lost request had deleted it
+  }
   if (rc != ZOK) return zk_error("delete", path, rc);
   return Ok{};
 }
