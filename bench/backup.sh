@@ -3,9 +3,9 @@
 # by a real 3-node ensemble run as systemd units (bench-backup). Needs root. ZNODES (default
 # 100,000) sizes R1, REPEAT (default 3) the runs per measure; BUILD_DIR as for tests/build.sh.
 set -euo pipefail
+build=$(realpath -m "${BUILD_DIR:-build}")
 cd "$(dirname "$0")/.."
 tests/install-deps.sh
-tests/build.sh -DZKTOOL_BUILD_BENCH=ON  # incremental: builds only what changed
-build=${BUILD_DIR:-build}
+BUILD_DIR=$build tests/build.sh -DZKTOOL_BUILD_BENCH=ON  # incremental: builds only what changed
 exec "$build"/bench/bench-backup --zk-tool "$build/src/zk-tool" --znodes "${ZNODES:-100000}" \
   --repeat "${REPEAT:-3}"

@@ -4,10 +4,10 @@
 # snapshot), is restarted so it writes a snapshot of the quiet tree, then
 # bench-snapshot-reader compares zk-tool with ZooKeeper's SnapshotFormatter.
 set -euo pipefail
+build=$(realpath -m "${BUILD_DIR:-build}")
 cd "$(dirname "$0")/.."
 tests/install-deps.sh
-tests/build.sh
-build=${BUILD_DIR:-build}
+BUILD_DIR=$build tests/build.sh
 znodes=${ZNODES:-100000}
 work=$(mktemp -d /tmp/zk-tool-bench-reader.XXXXXX)
 trap '"$build"/tests/env/zk-ensemble stop --dir "$work" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT

@@ -1,18 +1,30 @@
 #!/usr/bin/env bash
-# Installs every Debian package zk-tool needs to build, test and benchmark.
+# Installs the Debian packages zk-tool needs:
+#   tests/install-deps.sh demo   to build zk-tool and run the demo (tests/demo.sh)
+#   tests/install-deps.sh        everything: also the tests, fuzzing, benchmarks and the package
+#                                checks (tests/run.sh, tests/package.sh, tests/install-check.sh)
 # Idempotent: does nothing (and needs no network) when all are present.
 set -euo pipefail
 
-packages=(
+demo=(
   build-essential cmake pkg-config git
   libarchive-dev libsystemd-dev libcurl4-openssl-dev libspdlog-dev libzookeeper-mt-dev
   nlohmann-json3-dev libcli11-dev libssl-dev libleveldb-dev libprotobuf-dev protobuf-compiler
-  libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev libsnappy-dev libzstd-dev libisal-dev
+  zlib1g-dev libsnappy-dev libzstd-dev libisal-dev
   zookeeper default-jre-headless systemd dbus-user-session
+)
+tests=(
+  libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-plyvel python3-protobuf netcat-openbsd zstd libarchive-tools strace
   dpkg-dev file time
   clang libclang-rt-14-dev
+  lintian mmdebstrap man-db
 )
+case "${1:-all}" in
+  demo) packages=("${demo[@]}") ;;
+  all) packages=("${demo[@]}" "${tests[@]}") ;;
+  *) echo "usage: tests/install-deps.sh [demo]" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do

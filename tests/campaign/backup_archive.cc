@@ -20,7 +20,7 @@ Result<archive::Manifest> write_backup_archive(const snapshot::DataDirs& dirs,
   }
   archive::Manifest manifest;
   manifest.host = "zk-tool-test";
-  manifest.tool_version = "0";
+  manifest.tool_version = std::string("0");
   manifest.source.paths = {dirs.snap_dir.string(), dirs.log_dir.string()};
   manifest.summary = summarize(*state);
   return writer->commit(std::move(manifest));

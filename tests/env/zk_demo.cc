@@ -6,6 +6,7 @@
 //
 //   zk-demo --zk-tool build/src/zk-tool [--dir DIR]
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -72,9 +73,15 @@ int main(int argc, char** argv) {
   CLI::App app{"zk-tool demo on a local 3-node ZooKeeper ensemble under systemd"};
   fs::path dir;
   app.add_option("--zk-tool", zk_tool, "the zk-tool binary")->required();
-  app.add_option("--dir", dir, "work directory (default: a new one under /tmp)");
+  app.add_option("--dir", dir,
+                 "work directory, kept afterwards (default: a new one under /tmp, removed when "
+                 "the demo passes)");
   CLI11_PARSE(app, argc, argv);
-  if (dir.empty()) {
+  // Children are run by absolute path (nothing is looked up in PATH), whatever the caller's cwd.
+  zk_tool = fs::absolute(zk_tool).lexically_normal().string();
+  if (::access(zk_tool.c_str(), X_OK) != 0) return fail(zk_tool + ": not an executable");
+  const bool own_dir = dir.empty();
+  if (own_dir) {
     std::string pattern = "/tmp/zk-tool-demo.XXXXXX";
     if (::mkdtemp(pattern.data()) == nullptr) return fail("mkdtemp");
     dir = pattern;
@@ -149,6 +156,10 @@ int main(int argc, char** argv) {
               diff.empty() ? "identical, znode by znode" : "DIFFERENT");
   for (const std::string& d : diff) std::printf("  %s\n", d.c_str());
   ensemble->reset();
-  if (diff.empty()) fs::remove_all(dir);
+  if (diff.empty() && own_dir) {
+    fs::remove_all(dir);
+  } else {
+    std::printf("\nthe archive stays in %s\n", archive.c_str());
+  }
   return diff.empty() ? 0 : 1;
 }

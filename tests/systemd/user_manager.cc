@@ -335,8 +335,9 @@ std::string UserManager::log() const {
     std::stringstream content;
     content << in.rdbuf();
     std::string all = content.str();
-    if (all.size() > kLogTail) all = "..." + all.substr(all.size() - kLogTail);
-    if (!all.empty()) text += "[" + path.filename().string() + "]\n" + all;
+    if (all.size() > kLogTail) all = std::string("...").append(all, all.size() - kLogTail);
+    if (all.empty()) continue;
+    text.append("[").append(path.filename().string()).append("]\n").append(all);
   }
   return text;
 }

@@ -34,10 +34,19 @@ struct Layout {
   std::string binary;    // ExecStart's program
   std::string config;    // its --config
   std::string backups;   // its --dir
-  std::string man_page;  // beside bin/ under the same prefix
+  std::string man_page;  // beside bin/ under the same prefix, gzip-compressed
+  std::string doc_dir;   // the copyright file and the changelog
+  std::string tmpfiles;  // makes the backup directory
 };
 
 std::string relative(const std::string& absolute) { return absolute.substr(1); }
+
+// A gzip file's contents (man pages and changelogs ship compressed, as Debian's policy asks).
+std::string gunzip(const fs::path& file) {
+  auto run = ts::run_captured({"/usr/bin/gzip", "-dc", file.string()});
+  EXPECT_EQ(run.exit_code, 0) << file << ": " << run.err;
+  return run.out;
+}
 
 Layout read_layout(const fs::path& root) {
   Layout layout;
@@ -55,13 +64,21 @@ Layout read_layout(const fs::path& root) {
   layout.backups = relative(exec[3]);
   layout.config = relative(exec[5]);
   fs::path prefix = fs::path(layout.binary).parent_path().parent_path();
-  layout.man_page = (prefix / "share/man/man1/zk-tool.1").string();
+  layout.man_page = (prefix / "share/man/man1/zk-tool.1.gz").string();
+  layout.doc_dir = (prefix / "share/doc/zk-tool").string();
+  layout.tmpfiles = (prefix / "lib/tmpfiles.d/zk-tool.conf").string();
   return layout;
 }
 
 void expect_shipped_files(const fs::path& root, const Layout& layout) {
   ASSERT_FALSE(layout.unit.empty()) << "no " << kUnitSuffix << " under " << root;
-  std::vector<std::string> expected = {layout.binary, layout.config, layout.man_page, layout.unit,
+  std::vector<std::string> expected = {layout.binary,
+                                       layout.config,
+                                       layout.man_page,
+                                       layout.doc_dir + "/copyright",
+                                       layout.doc_dir + "/changelog.gz",
+                                       layout.tmpfiles,
+                                       layout.unit,
                                        layout.timer};
   std::sort(expected.begin(), expected.end());
   EXPECT_EQ(testing::regular_files(root), expected);
@@ -70,7 +87,14 @@ void expect_shipped_files(const fs::path& root, const Layout& layout) {
   EXPECT_EQ(read_file(root / layout.timer),
             read_file(ZKTOOL_UNITS_SOURCE_DIR "/zk-tool-backup.timer"));
   EXPECT_EQ(read_file(root / layout.config), read_file(ZKTOOL_UNITS_SOURCE_DIR "/zk-tool.conf"));
-  EXPECT_EQ(read_file(root / layout.man_page), read_file(ZKTOOL_UNITS_SOURCE_DIR "/zk-tool.1"));
+  EXPECT_EQ(gunzip(root / layout.man_page), read_file(ZKTOOL_UNITS_SOURCE_DIR "/zk-tool.1"));
+  EXPECT_EQ(gunzip(root / layout.doc_dir / "changelog.gz"),
+            read_file(ZKTOOL_UNITS_SOURCE_DIR "/debian/changelog"));
+  EXPECT_EQ(read_file(root / layout.doc_dir / "copyright"),
+            read_file(ZKTOOL_UNITS_SOURCE_DIR "/debian/copyright"));
+  EXPECT_NE(read_file(root / layout.tmpfiles).find("\nd /" + layout.backups + " 0700 root root -\n"),
+            std::string::npos)
+      << "the tmpfiles.d entry makes the unit's --dir, private";
 }
 
 // `cmake --install` into `dest`; the failure's output, or empty.
@@ -94,6 +118,10 @@ TEST(Install, DestdirHoldsWhatTheUnitNames) {
   EXPECT_EQ(version.exit_code, 0) << version.err;
   auto built = ts::run_captured({ZKTOOL_BINARY, "--version"});
   EXPECT_EQ(version.out, built.out);
+  // systemd-tmpfiles, as at boot and in the package's postinst, makes the backup directory.
+  auto tmpfiles = ts::run_captured({"/usr/bin/systemd-tmpfiles", "--create",
+                                    "--root=" + dest.path().string(), "zk-tool.conf"});
+  EXPECT_EQ(tmpfiles.exit_code, 0) << tmpfiles.out << tmpfiles.err;
   struct stat st {};
   ASSERT_EQ(::stat((dest.path() / layout.backups).c_str(), &st), 0) << layout.backups;
   EXPECT_TRUE(S_ISDIR(st.st_mode));
@@ -162,10 +190,11 @@ TEST(Install, DebianPackageShipsTheSameFiles) {
   auto listing = ts::run_captured({"/usr/bin/dpkg-deb", "-c", deb.string()});
   ASSERT_EQ(listing.exit_code, 0) << listing.err;
   for (const std::string& f : {layout.binary, layout.unit, layout.timer, layout.config,
-                               layout.man_page, layout.backups + "/"}) {
+                               layout.man_page, layout.tmpfiles}) {
     EXPECT_NE(listing.out.find(" ./" + f + "\n"), std::string::npos) << f << " in\n" << listing.out;
   }
-  EXPECT_NE(listing.out.find("drwx------ root/root"), std::string::npos) << listing.out;
+  EXPECT_EQ(listing.out.find("/var/backups"), std::string::npos)
+      << "a package may not ship a directory under /var/backups:\n" << listing.out;
 
   EXPECT_EQ(deb_field(deb, "Package"), "zk-tool\n");
   // dpkg-shlibdeps found the libraries the binary links.
@@ -175,6 +204,8 @@ TEST(Install, DebianPackageShipsTheSameFiles) {
   }
   EXPECT_EQ(deb_control_file(deb, "conffiles"), "/" + layout.config + "\n");
   EXPECT_NE(deb_control_file(deb, "postinst").find("daemon-reload"), std::string::npos);
+  EXPECT_NE(deb_control_file(deb, "postinst").find("systemd-tmpfiles --create zk-tool.conf"),
+            std::string::npos);
   EXPECT_NE(deb_control_file(deb, "postrm").find("daemon-reload"), std::string::npos);
 }
 
