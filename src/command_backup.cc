@@ -27,6 +27,9 @@ namespace zs = zktool::snapshot;
 class BackupCommand : public Command {
  public:
   const char* name() const override { return "backup"; }
+  const char* example() const override {
+    return "zk-tool backup --dir /var/backups/zk-tool --keep-last 48 --keep-within 7d";
+  }
   const char* summary() const override {
     return "Write a verified archive of this node's ZooKeeper data";
   }
@@ -172,7 +175,7 @@ class BackupCommand : public Command {
                           {"removed", retention->removed},
                           {"left_alone", retention->left_alone}};
       }
-      std::printf("%s\n", j.dump(2).c_str());
+      print_json_result(j);
       return;
     }
     std::printf("wrote %s (%llu bytes, %zu files): %s, %llu znodes, digest %s\n",

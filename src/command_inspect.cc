@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include "command.h"
+#include "common/printable.h"
+#include "file_ops.h"
 #include "snapshot/zookeeper_state.h"
 #include "zk_archive.h"
 #include "zoo_cfg.h"
@@ -193,7 +195,7 @@ void print_text(const zs::ZkState& state, bool with_nodes) {
     }
     std::printf("%s len=%zu czxid=%s mzxid=%s pzxid=%s ctime=%lld mtime=%lld version=%d "
                 "cversion=%d aversion=%d owner=%s children=%d acl=%s\n",
-                display_path(path).c_str(), node.data ? node.data->size() : 0,
+                printable(display_path(path)).c_str(), node.data ? node.data->size() : 0,
                 zs::zxid_hex(st.czxid).c_str(), zs::zxid_hex(st.mzxid).c_str(),
                 zs::zxid_hex(st.pzxid).c_str(), static_cast<long long>(st.ctime),
                 static_cast<long long>(st.mtime), st.version, st.cversion, st.aversion,
@@ -204,6 +206,9 @@ void print_text(const zs::ZkState& state, bool with_nodes) {
 class InspectCommand : public Command {
  public:
   const char* name() const override { return "inspect"; }
+  const char* example() const override {
+    return "zk-tool inspect /var/lib/dcos/exhibitor/zookeeper --json";
+  }
   const char* summary() const override {
     return "Show what a ZooKeeper data directory or archive holds, proven against ZooKeeper's "
            "digests";
@@ -242,7 +247,9 @@ class InspectCommand : public Command {
   // An archive is proven as verify proves it, in a scratch directory that is
   // removed afterwards, and its state shown as a directory's would be.
   Status inspect_archive(const fs::path& archive) {
-    auto staged = stage_and_verify(archive, fs::temp_directory_path());
+    auto parent = staging_parent(std::nullopt);
+    if (!parent) return parent.error();
+    auto staged = stage_and_verify(archive, *parent);
     if (!staged) return staged.error();
     print(staged->state, staged->manifest ? &*staged->manifest : nullptr);
     return Ok{};
@@ -257,7 +264,7 @@ class InspectCommand : public Command {
                          {"tool_version", manifest->tool_version},
                          {"source_paths", manifest->source.paths}};
       }
-      std::printf("%s\n", j.dump(2).c_str());
+      print_json_result(j);
       return;
     }
     if (manifest != nullptr) {

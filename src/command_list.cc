@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "command.h"
+#include "file_ops.h"
 #include "retention.h"
 #include "zk_archive.h"
 
@@ -48,6 +49,9 @@ const archive::ZooKeeperSummary& summary_of(const archive::Manifest& manifest) {
 class ListCommand : public Command {
  public:
   const char* name() const override { return "list"; }
+  const char* example() const override {
+    return "zk-tool list --dir /var/backups/zk-tool --verify";
+  }
   const char* summary() const override {
     return "List the backups in a backup directory (backup --dir), newest first";
   }
@@ -70,12 +74,17 @@ class ListCommand : public Command {
     if (!entries) return entries.error();
     std::vector<Listed> listed;
     size_t failed = 0;
+    std::optional<fs::path> staging;
+    if (verify_) {
+      auto parent = staging_parent(staging_parent_);
+      if (!parent) return parent.error();
+      staging = *parent;
+    }
     for (DirEntry& e : *entries) {
       Listed l{std::move(e), {}, {}};
       if (l.entry.manifest) l.time = l.entry.named_time.value_or(l.entry.manifest->created);
       if (verify_ && l.entry.manifest) {
-        auto staged = stage_and_verify(*dir_ / l.entry.name,
-                                       staging_parent_.value_or(fs::temp_directory_path()));
+        auto staged = stage_and_verify(*dir_ / l.entry.name, *staging);
         l.verify_error = staged ? std::string() : staged.error().message;
         if (!staged) ++failed;
       }
@@ -134,7 +143,7 @@ class ListCommand : public Command {
     out["dir"] = dir_->string();
     out["now"] = format_utc(now);
     out["files"] = std::move(files);
-    std::printf("%s\n", out.dump(2).c_str());
+    print_json_result(out);
   }
 
   void print_table(const std::vector<Listed>& listed, sys_seconds now) const {

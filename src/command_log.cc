@@ -30,7 +30,11 @@ namespace rlog = replicated_log;
 
 // A log command's outcome on stdout: one line, or with --json one object.
 void print_outcome(bool json, const std::string& line, const nlohmann::ordered_json& object) {
-  std::printf("%s\n", json ? object.dump(2).c_str() : line.c_str());
+  if (json) {
+    print_json_result(object);
+  } else {
+    std::printf("%s\n", line.c_str());
+  }
 }
 
 nlohmann::ordered_json summary_json(const archive::ReplicatedLogSummary& s) {
@@ -40,6 +44,9 @@ nlohmann::ordered_json summary_json(const archive::ReplicatedLogSummary& s) {
 class LogInitializeCommand : public Command {
  public:
   const char* name() const override { return "initialize"; }
+  const char* example() const override {
+    return "zk-tool log initialize --path /var/lib/mesos/master/replicated_log";
+  }
   const char* summary() const override {
     return "Make an EMPTY replica a blank VOTING one, like mesos-log initialize";
   }
@@ -133,6 +140,9 @@ CLI::Validator not_negative() {
 class LogReadCommand : public Command {
  public:
   const char* name() const override { return "read"; }
+  const char* example() const override {
+    return "zk-tool log read --path /var/lib/mesos/master/replicated_log --from 100 --json";
+  }
   const char* summary() const override {
     return "Print a replica's entries with their positions, like mesos-log read";
   }
@@ -219,6 +229,10 @@ class LogReadCommand : public Command {
 class LogBackupCommand : public Command {
  public:
   const char* name() const override { return "backup"; }
+  const char* example() const override {
+    return "zk-tool log backup /backups/registry.tar.zst"
+           " --path /var/lib/mesos/master/replicated_log --unit dcos-mesos-master.service";
+  }
   const char* summary() const override { return "Archive a replica's entries and metadata"; }
 
   void setup(CLI::App& app) override {
@@ -265,6 +279,10 @@ class LogBackupCommand : public Command {
 class LogRestoreCommand : public Command {
  public:
   const char* name() const override { return "restore"; }
+  const char* example() const override {
+    return "zk-tool log restore /backups/registry.tar.zst"
+           " --path /var/lib/mesos/master/replicated_log --unit dcos-mesos-master.service";
+  }
   const char* summary() const override {
     return "Replace a replica with an archive's entries, or with a blank one (--blank)";
   }
@@ -329,6 +347,10 @@ std::vector<std::unique_ptr<Command>> make_log_subcommands() {
 class LogCommand : public Command {
  public:
   const char* name() const override { return "log"; }
+  const char* example() const override {
+    return "zk-tool log backup /backups/registry.tar.zst"
+           " --path /var/lib/mesos/master/replicated_log";
+  }
   const char* summary() const override {
     return "A Mesos replicated log replica (Mesos master registry, Aurora)";
   }
@@ -336,9 +358,7 @@ class LogCommand : public Command {
   void setup(CLI::App& app) override {
     app.require_subcommand(1);
     for (auto& subcommand : subcommands_) {
-      CLI::App* sub = app.add_subcommand(subcommand->name(), subcommand->summary());
-      subcommand->setup(*sub);
-      parsed_by_.emplace_back(sub, subcommand.get());
+      parsed_by_.emplace_back(add_command(app, *subcommand), subcommand.get());
     }
   }
 

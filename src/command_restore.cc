@@ -39,6 +39,9 @@ nlohmann::json healthy_json(const std::optional<health::EnsembleHealth>& health)
 class RestoreCommand : public Command {
  public:
   const char* name() const override { return "restore"; }
+  const char* example() const override {
+    return "zk-tool restore /backups/zk-backup-2026-11-21-21-00-00.tar.zst --dry-run";
+  }
   const char* summary() const override {
     return "Restore this node from an archive (run it on every master; any order)";
   }
@@ -68,7 +71,7 @@ class RestoreCommand : public Command {
                           {"plan", report->plan},
                           {"healthy", healthy_json(report->health)},
                           {"warnings", report->warnings}};
-      std::printf("%s\n", j.dump(2).c_str());
+      print_json_result(j);
       return Ok{};
     }
     if (request_.dry_run) {
@@ -99,6 +102,9 @@ class RestoreCommand : public Command {
 class RollbackCommand : public Command {
  public:
   const char* name() const override { return "rollback"; }
+  const char* example() const override {
+    return "zk-tool rollback --unit dcos-exhibitor.service";
+  }
   const char* summary() const override {
     return "Put back the data the last restore moved aside";
   }
@@ -123,7 +129,7 @@ class RollbackCommand : public Command {
                           {"downtime_seconds", report->downtime.count()},
                           {"healthy", healthy_json(report->health)},
                           {"warnings", report->warnings}};
-      std::printf("%s\n", j.dump(2).c_str());
+      print_json_result(j);
       return Ok{};
     }
     for (const fs::path& p : report->restored_from) std::printf("put back %s\n", p.c_str());

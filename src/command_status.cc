@@ -76,12 +76,15 @@ void print_json(const health::EnsembleHealth& state) {
   out["healthy"] = state.healthy();
   out["summary"] = state.summary();
   out["members"] = std::move(members);
-  std::printf("%s\n", out.dump(2).c_str());
+  print_json_result(out);
 }
 
 class StatusCommand : public Command {
  public:
   const char* name() const override { return "status"; }
+  const char* example() const override {
+    return "zk-tool status --wait 10m";
+  }
   const char* summary() const override {
     return "Show whether the ZooKeeper ensemble is healthy (Exhibitor or four-letter words)";
   }

@@ -2,10 +2,12 @@
 // every hash, ZooKeeper's formats, the replay and its digests, the manifest.
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
 #include "command.h"
+#include "file_ops.h"
 #include "zk_archive.h"
 
 namespace zktool {
@@ -18,6 +20,9 @@ namespace zs = zktool::snapshot;
 class VerifyCommand : public Command {
  public:
   const char* name() const override { return "verify"; }
+  const char* example() const override {
+    return "zk-tool verify /backups/zk-backup-2026-11-21-21-00-00.tar.zst";
+  }
   const char* summary() const override {
     return "Prove an archive restores (hashes, formats, replay, digests) without touching anything";
   }
@@ -30,8 +35,9 @@ class VerifyCommand : public Command {
   }
 
   Status run() override {
-    fs::path parent = staging_parent_.value_or(fs::temp_directory_path());
-    auto staged = stage_and_verify(archive_, parent);
+    auto parent = staging_parent(staging_parent_);
+    if (!parent) return parent.error();
+    auto staged = stage_and_verify(archive_, *parent);
     if (!staged) return staged.error();
     const zs::ZkState& state = staged->state;
     auto verified = state.digest.verified();
@@ -46,7 +52,7 @@ class VerifyCommand : public Command {
           {"session_count", state.tree.sessions().size()},
           {"digest_verified", verified ? nlohmann::json(*verified) : nlohmann::json(nullptr)},
           {"warnings", state.warnings}};
-      std::printf("%s\n", j.dump(2).c_str());
+      print_json_result(j);
       return Ok{};
     }
     std::printf("archive          %s\n", archive_.c_str());

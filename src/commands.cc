@@ -1,5 +1,7 @@
 #include "command.h"
 
+#include <string>
+
 namespace zktool {
 
 std::unique_ptr<Command> make_backup_command();
@@ -10,6 +12,15 @@ std::unique_ptr<Command> make_inspect_command();
 std::unique_ptr<Command> make_log_command();
 std::unique_ptr<Command> make_status_command();
 std::unique_ptr<Command> make_list_command();
+
+CLI::App* add_command(CLI::App& parent, Command& command) {
+  CLI::App* sub = parent.add_subcommand(command.name(), command.summary());
+  command.setup(*sub);
+  std::string footer = sub->get_footer();
+  if (!footer.empty()) footer += "\n\n";
+  sub->footer(footer + "Example:\n  " + command.example());
+  return sub;
+}
 
 std::vector<std::unique_ptr<Command>> make_commands() {
   std::vector<std::unique_ptr<Command>> commands;

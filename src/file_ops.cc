@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <random>
@@ -136,19 +137,40 @@ Status fsync_path(const fs::path& path) {
   return Ok{};
 }
 
-Status write_file_atomically(const fs::path& path, const std::string& contents) {
-  fs::path tmp = path.parent_path() / ("." + path.filename().string() + ".zk-tool-tmp");
-  {
-    Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-    if (fd.get() < 0) return io_error(tmp, "create", errno);
-    if (::write(fd.get(), contents.data(), contents.size()) !=
-        static_cast<ssize_t>(contents.size())) {
-      return io_error(tmp, "write", errno);
-    }
-    if (::fsync(fd.get()) != 0) return io_error(tmp, "fsync", errno);
+Status write_file_atomically(const fs::path& path, const std::string& contents, mode_t mode) {
+  // Everything happens through one descriptor of the parent, opened here: the directory may
+  // belong to someone else (ZooKeeper's data directory, a group-writable metrics directory),
+  // whose owner can plant links or swap names at any moment. The temporary's name is random and
+  // created with O_EXCL | O_NOFOLLOW, so no planted name is ever opened, followed or truncated.
+  const fs::path parent = path.has_parent_path() ? path.parent_path() : fs::path(".");
+  const std::string name = path.filename().string();
+  Fd dir(::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dir.get() < 0) return io_error(parent, "open directory", errno);
+  std::random_device random;
+  char suffix[17];
+  std::snprintf(suffix, sizeof(suffix), "%08x%08x", random(), random());
+  const std::string tmp = std::string(".").append(name).append(".zk-tool-tmp-").append(suffix);
+  Fd fd(::openat(dir.get(), tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                 mode));
+  if (fd.get() < 0) return io_error(parent / tmp, "create", errno);
+  auto failed = [&](const char* what, int err) {
+    ::unlinkat(dir.get(), tmp.c_str(), 0);
+    return io_error(parent / tmp, what, err);
+  };
+  // The mode asked for, whatever the umask (node_exporter reads metrics as its own user).
+  if (::fchmod(fd.get(), mode) != 0) return failed("chmod", errno);
+  for (size_t done = 0; done < contents.size();) {
+    ssize_t n = ::write(fd.get(), contents.data() + done, contents.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return failed("write", errno);
+    done += static_cast<size_t>(n);
   }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) return io_error(path, "rename", errno);
-  return fsync_path(path.parent_path());
+  if (::fsync(fd.get()) != 0) return failed("fsync", errno);
+  if (::renameat(dir.get(), tmp.c_str(), dir.get(), name.c_str()) != 0) {
+    return failed("rename", errno);
+  }
+  if (::fsync(dir.get()) != 0) return io_error(parent, "fsync", errno);
+  return Ok{};
 }
 
 Status rename_no_replace(const fs::path& from, const fs::path& to) {
@@ -178,6 +200,19 @@ Status take_ownership_of(const fs::path& root, const fs::path& like) {
   }
   if (ec) return make_error(ErrorKind::Io, root.string() + ": " + ec.message());
   return Ok{};
+}
+
+Result<fs::path> staging_parent(const std::optional<fs::path>& chosen) {
+  if (chosen) return *chosen;
+  std::error_code ec;
+  fs::path tmp = fs::temp_directory_path(ec);
+  if (ec) {
+    const char* env = std::getenv("TMPDIR");
+    return make_error(ErrorKind::Usage, std::string("the temporary directory (TMPDIR=") +
+                                            (env != nullptr ? env : "") + ") is not usable: " +
+                                            ec.message() + "; give --staging-dir");
+  }
+  return tmp;
 }
 
 Result<dev_t> device_of(const fs::path& path) {

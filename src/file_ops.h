@@ -54,8 +54,13 @@ Status copy_file_sparse(const std::filesystem::path& from, const std::filesystem
 
 Status fsync_path(const std::filesystem::path& path);
 
-// Writes `contents` to `path` via a temporary, fsynced, renamed.
-Status write_file_atomically(const std::filesystem::path& path, const std::string& contents);
+// Writes `contents` to `path` with `mode` (whatever the umask) via a new temporary beside it,
+// fsynced and renamed over `path`; the directory is fsynced. Safe in a directory another user
+// owns: the temporary is created through a descriptor of the directory, under a random name,
+// with O_EXCL and O_NOFOLLOW, so no link that user plants is followed. A link at `path` itself
+// is replaced, never written through.
+Status write_file_atomically(const std::filesystem::path& path, const std::string& contents,
+                             mode_t mode = 0644);
 
 // Renames, failing if `to` exists; then fsyncs both parent directories.
 Status rename_no_replace(const std::filesystem::path& from, const std::filesystem::path& to);
@@ -63,6 +68,11 @@ Status rename_no_replace(const std::filesystem::path& from, const std::filesyste
 // Gives every file and directory under `root` (itself included) the owner of
 // `like`; directories its mode, files its mode without execute bits.
 Status take_ownership_of(const std::filesystem::path& root, const std::filesystem::path& like);
+
+// Where a command stages when no --staging-dir was given: `chosen` when set (nothing else is
+// looked at), else the temporary directory ($TMPDIR, else /tmp). Usage, naming TMPDIR and the
+// flag, when that is not a directory.
+Result<std::filesystem::path> staging_parent(const std::optional<std::filesystem::path>& chosen);
 
 // The file system holding `path`.
 Result<dev_t> device_of(const std::filesystem::path& path);

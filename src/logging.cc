@@ -3,6 +3,8 @@
 
 #include "logging.h"
 
+#include "common/printable.h"
+
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <syslog.h>
@@ -110,7 +112,7 @@ void log_result(std::string_view command, const Status& status, int exit_code) {
   if (g_journal && send_result_entry(command, status, exit_code)) return;
   if (!status.ok()) {
     std::fprintf(stderr, "zk-tool %.*s: %s\n", static_cast<int>(command.size()), command.data(),
-                 status.error().message.c_str());
+                 printable(status.error().message).c_str());
   }
 }
 

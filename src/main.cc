@@ -12,11 +12,15 @@
 #include "config_file.h"
 #include "exit_codes.h"
 #include "logging.h"
+#include "zktool_build_info.h"
 
 int main(int argc, char** argv) {
-  CLI::App app{"zk-tool: verified backup and restore for ZooKeeper and the Mesos replicated log"};
+  CLI::App app{"zk-tool: verified backup and restore for ZooKeeper and the Mesos replicated log",
+               "zk-tool"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", ZKTOOL_VERSION);
+  app.set_version_flag("--version", ZKTOOL_VERSION_LINE);
+  app.footer("zk-tool COMMAND --help shows each command's options.\n\n"
+             "Example:\n  zk-tool backup /var/backups/zk-tool/zk-$(date -u +%F).tar.zst");
   int verbosity = 0;
   app.add_flag("-v,--verbose", verbosity, "More detail on stderr (repeat for more)");
 
@@ -24,8 +28,7 @@ int main(int argc, char** argv) {
   std::vector<std::pair<CLI::App*, zktool::Command*>> subcommands;
   std::string config_file = zktool::kDefaultConfigFile;
   for (auto& command : commands) {
-    CLI::App* sub = app.add_subcommand(command->name(), command->summary());
-    command->setup(*sub);
+    CLI::App* sub = zktool::add_command(app, *command);
     sub->add_option("--config", config_file, "Read options from this file (same names)")
         ->capture_default_str();
     subcommands.emplace_back(sub, command.get());

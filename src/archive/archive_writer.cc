@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>  // renameat2
@@ -160,6 +161,64 @@ int rename_no_replace(int dir, const char* from, const char* to) {
   return 0;
 }
 
+std::string octal_mode(mode_t mode) {
+  char text[8];
+  std::snprintf(text, sizeof(text), "%04o", static_cast<unsigned>(mode & 07777));
+  return text;
+}
+
+// The lock a writer holds on its .part for as long as it writes it.
+Status lock_part(int fd, const fs::path& part) {
+  if (flock(fd, LOCK_EX | LOCK_NB) == 0) return Ok{};
+  if (errno == EWOULDBLOCK) {
+    return make_error(ErrorKind::Locked, part.string() + " is being written by another run");
+  }
+  return io_error("cannot lock", part);
+}
+
+// Creates `part` (named `name` in `dir`) anew with O_EXCL and locks it. One already there is
+// adopted only as what it can be, a crashed run's leftover: a regular file of this user's, with
+// one link, that no live run has locked. It is removed and a new one made, so nothing of its
+// owner, mode or contents survives. Anything else (another user's file, a link) is refused: the
+// directory's owner must not choose the archive's owner or mode, or read it.
+Result<UniqueFd> create_part(int dir, const fs::path& part, const char* name) {
+  constexpr int kCreate = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+  UniqueFd fd(openat(dir, name, kCreate, kArchiveMode));
+  if (!fd.valid() && errno == EEXIST) {
+    struct stat st {};
+    if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) != 0) return io_error("cannot stat", part);
+    if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || st.st_nlink != 1) {
+      return make_error(ErrorKind::Unsafe,
+                        part.string() + " exists and is not a file zk-tool left (owner uid " +
+                            std::to_string(st.st_uid) + ", mode " + octal_mode(st.st_mode) +
+                            "); remove it to write this archive");
+    }
+    UniqueFd leftover(openat(dir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    if (!leftover.valid()) return io_error("cannot open", part);
+    if (Status locked = lock_part(leftover.get(), part); !locked) return locked.error();
+    struct stat opened {};
+    if (fstat(leftover.get(), &opened) != 0 || opened.st_ino != st.st_ino ||
+        opened.st_dev != st.st_dev || unlinkat(dir, name, 0) != 0) {
+      return make_error(ErrorKind::Locked, part.string() + " changed while it was cleared");
+    }
+    fd = UniqueFd(openat(dir, name, kCreate, kArchiveMode));
+    if (!fd.valid() && errno == EEXIST) {
+      return make_error(ErrorKind::Locked, part.string() + " is being written by another run");
+    }
+  }
+  if (!fd.valid()) return io_error("cannot create", part);
+  if (Status locked = lock_part(fd.get(), part); !locked) return locked.error();
+  // The file we locked must still be the one named .part: another run may
+  // have renamed it to the final name between our open and our lock.
+  struct stat locked {};
+  struct stat named {};
+  if (fstat(fd.get(), &locked) != 0 || fstatat(dir, name, &named, AT_SYMLINK_NOFOLLOW) != 0 ||
+      locked.st_dev != named.st_dev || locked.st_ino != named.st_ino) {
+    return make_error(ErrorKind::Locked, part.string() + " was just published by another run");
+  }
+  return fd;
+}
+
 }  // namespace
 
 Result<ArchiveWriter> ArchiveWriter::open(const fs::path& final_path, const WriteOptions& options) {
@@ -178,33 +237,15 @@ Result<ArchiveWriter> ArchiveWriter::open(const fs::path& final_path, const Writ
   }
   const fs::path part = part_path(final_path);
   const fs::path part_name = part.filename();
-  UniqueFd part_fd(openat(dir_fd.get(), part_name.c_str(),
-                          O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, kArchiveMode));
-  if (!part_fd.valid()) return io_error("cannot create", part);
-  if (flock(part_fd.get(), LOCK_EX | LOCK_NB) != 0) {
-    if (errno == EWOULDBLOCK) {
-      return make_error(ErrorKind::Locked, part.string() + " is being written by another run");
-    }
-    return io_error("cannot lock", part);
-  }
-  // The file we locked must still be the one named .part: another run may
-  // have renamed it to the final name between our open and our lock.
-  struct stat locked {};
-  struct stat named {};
-  if (fstat(part_fd.get(), &locked) != 0 ||
-      fstatat(dir_fd.get(), part_name.c_str(), &named, AT_SYMLINK_NOFOLLOW) != 0 ||
-      locked.st_dev != named.st_dev || locked.st_ino != named.st_ino) {
-    return make_error(ErrorKind::Locked, part.string() + " was just published by another run");
-  }
-  // What is left over belongs to a run that crashed.
-  if (ftruncate(part_fd.get(), 0) != 0) return io_error("cannot truncate", part);
+  auto part_fd = create_part(dir_fd.get(), part, part_name.c_str());
+  if (!part_fd) return part_fd.error();
   if (auto handle = new_write_handle(options); !handle) {
     // Refuse bad options now rather than after hashing every file; the
     // writer owns the .part only once constructed, so remove it here.
     unlinkat(dir_fd.get(), part_name.c_str(), 0);
     return handle.error();
   }
-  return ArchiveWriter(final_path, options, std::move(dir_fd), std::move(part_fd));
+  return ArchiveWriter(final_path, options, std::move(dir_fd), std::move(*part_fd));
 }
 
 ArchiveWriter::ArchiveWriter(fs::path final_path, WriteOptions options, UniqueFd dir_fd,

@@ -121,7 +121,7 @@ EnsembleHealth probe_direct(const std::vector<Endpoint>& members,
 EnsembleHealth from_exhibitor(const std::string& url,
                               const std::vector<ExhibitorServerStatus>& servers) {
   EnsembleHealth health;
-  health.source = url;
+  health.source = without_credentials(url);
   for (const ExhibitorServerStatus& server : servers) {
     MemberHealth member;
     member.host = server.hostname;

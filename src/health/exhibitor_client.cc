@@ -32,7 +32,8 @@ void init_curl_once() {
 
 Status check_url(const std::string& url) {
   auto bad = [&](const std::string& why) {
-    return make_error(ErrorKind::Usage, "Exhibitor URL " + excerpt(url) + ": " + why);
+    return make_error(ErrorKind::Usage, "Exhibitor URL " + excerpt(without_credentials(url)) +
+                                            ": " + why);
   };
   CurlPtr<CURLU> parsed(curl_url());
   if (!parsed) return make_error(ErrorKind::Internal, "curl_url: out of memory");
@@ -121,6 +122,15 @@ Result<T> field(const json& element, size_t index, const char* name, json::value
 
 }  // namespace
 
+std::string without_credentials(const std::string& url) {
+  size_t scheme_end = url.find("://");
+  size_t authority = scheme_end == std::string::npos ? 0 : scheme_end + 3;
+  size_t authority_end = url.find_first_of("/?#", authority);
+  size_t at = url.rfind('@', authority_end);
+  if (at == std::string::npos || at < authority) return url;
+  return url.substr(0, authority) + "***@" + url.substr(at + 1);
+}
+
 Result<std::vector<ExhibitorServerStatus>> parse_exhibitor_status(std::string_view body) {
   json document = json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (document.is_discarded()) {
@@ -184,7 +194,7 @@ Result<std::vector<ExhibitorServerStatus>> get_exhibitor_status(const std::strin
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, detail);
 
   auto failed = [&](const std::string& what) {
-    return make_error(ErrorKind::Unhealthy, "GET " + url + ": " + what);
+    return make_error(ErrorKind::Unhealthy, "GET " + without_credentials(url) + ": " + what);
   };
   CURLcode rc = curl_easy_perform(c);
   if (rc != CURLE_OK) return failed(transfer_failure(c, rc, detail, body, limits));
@@ -195,7 +205,8 @@ Result<std::vector<ExhibitorServerStatus>> get_exhibitor_status(const std::strin
     char* location = nullptr;
     curl_easy_getinfo(c, CURLINFO_REDIRECT_URL, &location);
     return failed("HTTP " + std::to_string(status) + " redirects to " +
-                  (location != nullptr ? excerpt(location) : std::string("nowhere")) +
+                  (location != nullptr ? excerpt(without_credentials(location))
+                                       : std::string("nowhere")) +
                   "; redirects are not followed, give that URL instead");
   }
   if (status != 200) {

@@ -31,6 +31,10 @@ struct ExhibitorServerStatus {
 // (other keys are ignored). Unhealthy, naming the element and field, otherwise.
 Result<std::vector<ExhibitorServerStatus>> parse_exhibitor_status(std::string_view body);
 
+// `url` with any user name and password replaced by "***", for every message and output that
+// shows it (http://admin:secret@host/... becomes http://***@host/...). Anything else unchanged.
+std::string without_credentials(const std::string& url);
+
 struct HttpLimits {
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds total_timeout{10000};  // connect, send and the whole body

@@ -4,9 +4,11 @@
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <pwd.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <thread>
 
 #include "archive/archive_path.h"
@@ -262,6 +264,51 @@ TEST_F(WriterTest, AProcessKilledWhileWritingLeavesNoFinalFileAndTheNextRunSucce
   contents_[0].second = big;
   write_sample({Compression::None, std::nullopt, 0});
   EXPECT_EQ(out_dir(), std::vector<std::string>{"backup.tar.zst"});
+}
+
+TEST_F(WriterTest, ALeftoverPartIsReplacedNeverAdopted) {
+  fs::create_directories(final_path().parent_path());
+  write_file(part_path(), "a crashed run's bytes");
+  fs::permissions(part_path(), fs::perms(0666));
+  write_sample();
+  EXPECT_EQ(out_dir(), std::vector<std::string>{"backup.tar.zst"});
+  EXPECT_EQ(fs::status(final_path()).permissions(), fs::perms(0600)) << "not the leftover's mode";
+}
+
+// The backup directory's owner (or anyone who can write there) plants the .part: a file of its
+// own, world-writable, or a link. zk-tool refuses it, touches nothing, publishes nothing.
+TEST_F(WriterTest, APartSomeoneElsePlantedIsRefusedAndLeftAlone) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root: plays the directory's owner as nobody";
+  const passwd* nobody = ::getpwnam("nobody");
+  ASSERT_NE(nobody, nullptr);
+  fs::permissions(dir_.path(), fs::perms(0755));
+  fs::create_directories(final_path().parent_path());
+  ASSERT_EQ(::chown(final_path().parent_path().c_str(), nobody->pw_uid, nobody->pw_gid), 0);
+  const fs::path secret = dir_.path() / "root-only";
+  write_file(secret, "root's secret");
+  fs::permissions(secret, fs::perms(0600));
+  const std::string as_nobody = "cd '" + final_path().parent_path().string() +
+                                "' && /usr/sbin/runuser -u nobody -- sh -c ";
+  for (const std::string& plant :
+       {std::string("'umask 0; echo planted > backup.tar.zst.part'"),
+        "'ln -s " + secret.string() + " backup.tar.zst.part'"}) {
+    fs::remove(part_path());
+    ASSERT_EQ(std::system((as_nobody + plant).c_str()), 0) << plant;
+    auto writer = ArchiveWriter::open(final_path());
+    ASSERT_FALSE(writer) << plant;
+    EXPECT_EQ(writer.error().kind, ErrorKind::Unsafe) << writer.error().message;
+    EXPECT_NE(writer.error().message.find("is not a file zk-tool left (owner uid " +
+                                          std::to_string(nobody->pw_uid)),
+              std::string::npos)
+        << writer.error().message;
+    std::vector<std::string> names;
+    for (const auto& e : fs::directory_iterator(final_path().parent_path())) {
+      names.push_back(e.path().filename().string());
+    }
+    EXPECT_EQ(names, std::vector<std::string>{"backup.tar.zst.part"}) << "nothing published";
+    EXPECT_EQ(read_file(secret), "root's secret");
+  }
+  EXPECT_EQ(fs::read_symlink(part_path()), secret);
 }
 
 TEST_F(WriterTest, NeverOverwritesAnExistingArchive) {

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "../snapshot/fixtures.h"
+#include "snapshot/snapshot_file.h"
 #include "support/process.h"
 
 namespace zktool {
@@ -159,6 +160,86 @@ TEST(ConfigFile, ANamedFileMustExistAndParse) {
   CliRun bad = zk_tool({"inspect", "x", "--config", (dir.path() / "bad.conf").string()});
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.err.find("bad.conf:2"), std::string::npos) << bad.err;
+}
+
+// A DC/OS dcos-zk archive (gzip tar rooted at ./zookeeper) of the zk38 files.
+fs::path make_dcos_zk_archive(const ScratchDir& dir) {
+  dir.copy_zk38();
+  fs::path root = dir.path() / "dcos";
+  fs::create_directories(root / "zookeeper/snapshot");
+  fs::create_directories(root / "zookeeper/transactions");
+  fs::copy(dir.data(), root / "zookeeper/snapshot/version-2");
+  fs::copy(dir.logs(), root / "zookeeper/transactions/version-2");
+  fs::path archive = dir.path() / "dcos-zk.tar.gz";
+  auto tar = testsupport::run_captured(
+      {"/bin/tar", "-czf", archive.string(), "-C", root.string(), "./zookeeper"});
+  EXPECT_EQ(tar.exit_code, 0) << tar.err;
+  return archive;
+}
+
+// A bad TMPDIR matters only where zk-tool would stage in it: --staging-dir wins, and without it
+// the refusal is one line naming TMPDIR and the flag (exit 2), never an internal error.
+TEST(StagingCli, ABadTmpdirIsAUsageErrorOnlyWithoutStagingDir) {
+  ScratchDir dir;
+  fs::path archive = make_dcos_zk_archive(dir);
+  fs::create_directories(dir.path() / "staging");
+  const std::string bad_tmp = "TMPDIR=" + (dir.path() / "no-such-dir").string();
+  auto given = testsupport::run_captured({"/usr/bin/env", bad_tmp, ZKTOOL_BINARY, "verify",
+                                          archive.string(), "--staging-dir",
+                                          (dir.path() / "staging").string()});
+  EXPECT_EQ(given.exit_code, 0) << given.out << given.err;
+  for (const std::vector<std::string>& command :
+       {std::vector<std::string>{"verify", archive.string()},
+        std::vector<std::string>{"inspect", archive.string()}}) {
+    std::vector<std::string> args = {"/usr/bin/env", bad_tmp, ZKTOOL_BINARY};
+    args.insert(args.end(), command.begin(), command.end());
+    auto run = testsupport::run_captured(args);
+    EXPECT_EQ(run.exit_code, 2) << command[0] << ": " << run.out << run.err;
+    EXPECT_EQ(lines_in(run.err), 1u) << run.err;
+    EXPECT_NE(run.err.find("TMPDIR=" + (dir.path() / "no-such-dir").string()), std::string::npos)
+        << run.err;
+    EXPECT_NE(run.err.find("--staging-dir"), std::string::npos) << run.err;
+    EXPECT_EQ(run.err.find("internal error"), std::string::npos) << run.err;
+  }
+}
+
+// A snapshot whose znode names carry bytes a terminal acts on and bytes that are not UTF-8 (a
+// C client can create both): --json stays valid JSON, the listing escapes them.
+TEST(InspectCli, HostileZnodeNamesNeitherBreakJsonNorReachTheTerminal) {
+  ScratchDir dir;
+  fs::create_directories(dir.path() / "data/version-2");
+  snapshot::SnapshotContents contents;
+  const std::string escape = "/title\x1b]0;owned\x07\x1b[2J";
+  const std::string not_utf8 = "/bytes\xff\xfe\xc0\xaf";
+  for (const std::string* path : {&escape, &not_utf8}) {
+    snapshot::SnapshotNode node;
+    node.path = *path;
+    node.data = std::string_view("x");
+    node.stat.czxid = node.stat.mzxid = node.stat.pzxid = 1;
+    contents.nodes.push_back(node);
+  }
+  snapshot::SnapshotNode root;
+  root.path = "";
+  root.stat.pzxid = 1;
+  root.stat.cversion = 2;
+  contents.nodes.insert(contents.nodes.begin(), root);
+  auto written = snapshot::write_snapshot_file(contents, 1, dir.path() / "data/version-2",
+                                               snapshot::SnapshotCompression::None);
+  ASSERT_TRUE(written) << written.error().message;
+
+  CliRun json = zk_tool({"inspect", (dir.path() / "data").string(), "--json", "--nodes"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  auto parsed = nlohmann::json::parse(json.out, nullptr, false);
+  ASSERT_FALSE(parsed.is_discarded()) << json.out;
+  EXPECT_EQ(json.out.find('\x1b'), std::string::npos) << "JSON escapes control characters";
+
+  CliRun text = zk_tool({"inspect", (dir.path() / "data").string(), "--nodes"});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_EQ(text.out.find('\x1b'), std::string::npos) << text.out;
+  EXPECT_EQ(text.out.find('\x07'), std::string::npos) << text.out;
+  EXPECT_EQ(text.out.find('\xff'), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("/title\\x1b]0;owned\\x07\\x1b[2J "), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("/bytes\\xff\\xfe\\xc0\\xaf "), std::string::npos) << text.out;
 }
 
 }  // namespace

@@ -25,6 +25,23 @@ constexpr const char* kThreeMasters =
     R"({"code":1,"description":"down","hostname":"10.0.5.12","isLeader":false},)"
     R"({"code":3,"description":"serving","hostname":"10.0.6.78","isLeader":true}])";
 
+TEST(WithoutCredentials, HidesUserAndPasswordOnly) {
+  const std::pair<const char*, const char*> rows[] = {
+      {"http://admin:secret@m1:8181/exhibitor/v1/cluster/status",
+       "http://***@m1:8181/exhibitor/v1/cluster/status"},
+      {"https://token@master.mesos/exhibitor/exhibitor/v1/cluster/status",
+       "https://***@master.mesos/exhibitor/exhibitor/v1/cluster/status"},
+      {"http://a:b@c@host/", "http://***@host/"},  // the last @ of the authority ends userinfo
+      {"http://host/path@not-userinfo", "http://host/path@not-userinfo"},
+      {"http://host:8181/x?user=a@b", "http://host:8181/x?user=a@b"},
+      {"http://localhost:8181/exhibitor/v1/cluster/status",
+       "http://localhost:8181/exhibitor/v1/cluster/status"},
+      {"user:pw@host/no-scheme", "***@host/no-scheme"},
+      {"", ""},
+  };
+  for (const auto& [url, shown] : rows) EXPECT_EQ(health::without_credentials(url), shown) << url;
+}
+
 TEST(ParseExhibitorStatus, ReadsWhatExhibitorAnswers) {
   auto one = health::parse_exhibitor_status(kOneMaster);
   ASSERT_TRUE(one) << one.error().message;

@@ -199,5 +199,22 @@ TEST(StatusCommand, AZooCfgItCannotReadExitsFour) {
   EXPECT_EQ(run.err, "zk-tool status: /nonexistent/zoo.cfg: cannot read\n");
 }
 
+// Credentials in the Exhibitor URL (DC/OS Enterprise puts them there) never reach stderr, stdout
+// or the JSON: the unreachable port makes zk-tool report the URL it tried.
+TEST(StatusCommand, TheExhibitorUrlIsShownWithoutItsCredentials) {
+  for (bool json : {false, true}) {
+    std::vector<std::string> args = {"status", "--exhibitor-url",
+                                     "http://admin:s3cret@127.0.0.1:1/exhibitor/v1/cluster/status",
+                                     "--timeout", "1s"};
+    if (json) args.push_back("--json");
+    auto run = run_zk_tool(args);
+    EXPECT_EQ(run.exit_code, 6) << run.out << run.err;
+    EXPECT_EQ((run.out + run.err).find("s3cret"), std::string::npos) << run.out << run.err;
+    EXPECT_EQ((run.out + run.err).find("admin"), std::string::npos) << run.out << run.err;
+    EXPECT_NE(run.err.find("http://***@127.0.0.1:1/exhibitor/v1/cluster/status"), std::string::npos)
+        << run.err;
+  }
+}
+
 }  // namespace
 }  // namespace zktool::testsupport

@@ -3,7 +3,12 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <pwd.h>
+#include <unistd.h>
+
+#include <cstdlib>
 #include <fstream>
+#include <string>
 
 #include "../snapshot/fixtures.h"
 
@@ -100,6 +105,69 @@ TEST(FileOps, AtomicWriteLeavesNoTemporary) {
   size_t entries = 0;
   for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir.path())) ++entries;
   EXPECT_EQ(entries, 1u);
+}
+
+// The hostile owner: a directory that belongs to `nobody`, who runs `script` in it (sh -c, as
+// nobody, through runuser) before root's zk-tool writes there. Root only.
+class NobodysDirectory {
+ public:
+  NobodysDirectory() {
+    fs::permissions(scratch_.path(), fs::perms(0755));
+    const passwd* nobody = ::getpwnam("nobody");
+    if (nobody == nullptr) throw std::runtime_error("no user nobody");
+    fs::create_directory(path());
+    if (::chown(path().c_str(), nobody->pw_uid, nobody->pw_gid) != 0) {
+      throw std::runtime_error("chown " + path().string());
+    }
+  }
+  fs::path path() const { return scratch_.path() / "owned-by-nobody"; }
+  // A root-only file outside the directory: what the attacker wants overwritten.
+  fs::path plant_secret() const {
+    fs::path secret = scratch_.path() / "root-only";
+    write_file(secret, "root's secret");
+    fs::permissions(secret, fs::perms(0600));
+    return secret;
+  }
+  int as_nobody(const std::string& script) const {
+    std::string command = "cd '" + path().string() + "' && /usr/sbin/runuser -u nobody -- sh -c '" +
+                          script + "'";
+    return std::system(command.c_str());
+  }
+
+ private:
+  ScratchDir scratch_;
+};
+
+#define SKIP_UNLESS_ROOT() \
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root: plays the directory's owner as nobody"
+
+TEST(FileOpsHostileOwner, AtomicWriteFollowsNoLinkTheOwnerPlants) {
+  SKIP_UNLESS_ROOT();
+  NobodysDirectory dir;
+  fs::path secret = dir.plant_secret();
+  // The temporary's old, predictable name and the final name both point at root's file.
+  ASSERT_EQ(dir.as_nobody("ln -s " + secret.string() + " .zk-tool.prom.zk-tool-tmp && ln -s " +
+                          secret.string() + " zk-tool.prom"),
+            0);
+  ASSERT_TRUE(write_file_atomically(dir.path() / "zk-tool.prom", "metrics\n"));
+  EXPECT_EQ(read_file(secret), "root's secret");
+  EXPECT_EQ(fs::status(secret).permissions(), fs::perms(0600));
+  EXPECT_FALSE(fs::is_symlink(dir.path() / "zk-tool.prom")) << "the link is replaced";
+  EXPECT_EQ(read_file(dir.path() / "zk-tool.prom"), "metrics\n");
+  EXPECT_EQ(fs::read_symlink(dir.path() / ".zk-tool.prom.zk-tool-tmp"), secret) << "untouched";
+}
+
+TEST(FileOpsHostileOwner, AtomicWriteHasTheModeAskedForWhateverTheUmask) {
+  ScratchDir dir;
+  mode_t old_umask = ::umask(077);  // the shipped unit's UMask=
+  Status metrics = write_file_atomically(dir.path() / "zk-tool.prom", "m\n");  // as metrics.cc
+  Status epoch = write_file_atomically(dir.path() / "currentEpoch", "5", 0600);
+  ::umask(old_umask);
+  ASSERT_TRUE(metrics);
+  ASSERT_TRUE(epoch);
+  EXPECT_EQ(fs::status(dir.path() / "zk-tool.prom").permissions(), fs::perms(0644))
+      << "node_exporter reads it as its own user";
+  EXPECT_EQ(fs::status(dir.path() / "currentEpoch").permissions(), fs::perms(0600));
 }
 
 }  // namespace
