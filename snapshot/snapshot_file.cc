@@ -15,8 +15,6 @@ namespace {
 
 constexpr int32_t kSnapshotMagic = 0x5A4B534E;  // "ZKSN"
 constexpr int32_t kFormatVersion = 2;
-// The seal's trailing string "/" as jute writes it: length 1, then '/'.
-constexpr std::string_view kSealMarker{"\0\0\0\1/", 5};
 
 Error corrupt(const std::string& name, const std::string& what) {
   return make_error(ErrorKind::Corrupt, name + ": " + what);

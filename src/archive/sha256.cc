@@ -8,7 +8,7 @@ namespace zktool::archive {
 
 struct Sha256::Context {
   struct Free {
-    void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
+    void operator()(EVP_MD_CTX* context) const { EVP_MD_CTX_free(context); }
   };
   std::unique_ptr<EVP_MD_CTX, Free> ctx;
 };

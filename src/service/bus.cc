@@ -14,7 +14,7 @@ Error bus_error(std::string message) {
 
 // Owns an sd_bus_error for the length of one call.
 struct ScopedError {
-  sd_bus_error error = SD_BUS_ERROR_NULL;
+  sd_bus_error error{};  // SD_BUS_ERROR_NULL, which is a C compound literal
   ~ScopedError() { sd_bus_error_free(&error); }
 };
 

@@ -141,7 +141,7 @@ Result<BusPtr> connect_private(const std::string& address, std::chrono::microsec
 Result<std::string> system_state(const std::string& address) {
   auto bus = connect_private(address, std::chrono::seconds(1));
   if (!bus.ok()) return bus.error();
-  sd_bus_error error = SD_BUS_ERROR_NULL;
+  sd_bus_error error{};  // SD_BUS_ERROR_NULL, which is a C compound literal
   char* state = nullptr;
   const int r = sd_bus_get_property_string(
       bus->get(), "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
@@ -316,7 +316,7 @@ Status UserManager::write_unit(const std::string& name, const std::string& text)
 Status UserManager::reload() const {
   auto bus = connect_private(private_address(), kCallTimeout);
   if (!bus.ok()) return bus.error();
-  sd_bus_error error = SD_BUS_ERROR_NULL;
+  sd_bus_error error{};  // SD_BUS_ERROR_NULL, which is a C compound literal
   const int r =
       sd_bus_call_method(bus->get(), "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
                          "org.freedesktop.systemd1.Manager", "Reload", &error, nullptr, "");
