@@ -22,7 +22,15 @@ Result<std::vector<ZkFile>> list_prefixed(const fs::path& dir, std::string_view 
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
     std::string name = it->path().filename().string();
     auto zxid = zxid_from_file_name(name, prefix);
-    if (zxid && it->is_regular_file(ec)) files.push_back(ZkFile{it->path(), *zxid});
+    if (!zxid) continue;
+    // zk-tool runs as root here and reads what the directory's owner could not: a link named
+    // like ZooKeeper's files would hand it any file of the machine. Never followed; refused.
+    if (it->is_symlink(ec)) {
+      return make_error(ErrorKind::Unsafe, it->path().string() +
+                                               " is a symbolic link; zk-tool follows no link "
+                                               "inside a data directory: replace it by the file");
+    }
+    if (it->is_regular_file(ec)) files.push_back(ZkFile{it->path(), *zxid});
   }
   if (ec) return make_error(ErrorKind::Io, dir.string() + ": " + ec.message());
   return files;

@@ -35,6 +35,7 @@ struct DataDirListing {
   std::vector<ZkFile> logs;       // oldest first
 };
 
+// Unsafe when a name of ZooKeeper's (snapshot.*, log.*) is a symbolic link: none is followed.
 Result<DataDirListing> list_data_dirs(const DataDirs& dirs);
 
 // The logs ZooKeeper replays over a snapshot taken at `snapshot_zxid`

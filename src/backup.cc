@@ -241,7 +241,7 @@ Status copy_data_files(const zs::DataDirs& dirs, const fs::path& to, bool all_fi
     if (Status s = copy_file_sparse(file.path, snap_to / file.path.filename(), {}, kScratch); !s) return s;
   }
   for (const char* epoch : {"acceptedEpoch", "currentEpoch"}) {
-    if (fs::is_regular_file(dirs.snap_dir / epoch, ec)) {
+    if (fs::is_regular_file(fs::symlink_status(dirs.snap_dir / epoch, ec))) {
       if (Status s = copy_file_sparse(dirs.snap_dir / epoch, snap_to / epoch, {}, kScratch); !s) return s;
     }
   }

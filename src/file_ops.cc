@@ -105,7 +105,10 @@ ScratchDirectory::~ScratchDirectory() {
 
 Status copy_file_sparse(const fs::path& from, const fs::path& to, std::optional<uint64_t> length,
                         Durability durability) {
-  Fd in(::open(from.c_str(), O_RDONLY | O_CLOEXEC));
+  Fd in(::open(from.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  if (in.get() < 0 && errno == ELOOP) {
+    return make_error(ErrorKind::Unsafe, from.string() + " is a symbolic link; not followed");
+  }
   if (in.get() < 0) return io_error(from, "open", errno);
   struct stat st {};
   if (::fstat(in.get(), &st) != 0) return io_error(from, "stat", errno);

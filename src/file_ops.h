@@ -47,7 +47,8 @@ enum class Durability { Durable, Scratch };
 
 // Copies the first `length` bytes of `from` (all of it when unset) to a new
 // file `to`, skipping holes so a preallocated log stays sparse; fsyncs it
-// when Durable.
+// when Durable. `from` itself is never a link followed (Unsafe): it may lie in a directory
+// another user owns.
 Status copy_file_sparse(const std::filesystem::path& from, const std::filesystem::path& to,
                         std::optional<uint64_t> length = std::nullopt,
                         Durability durability = Durability::Durable);

@@ -14,7 +14,9 @@ std::vector<ArchivedFile> files_to_archive(const zs::ZkState& state) {
   for (const char* epoch : {"acceptedEpoch", "currentEpoch"}) {
     fs::path p = state.dirs.snap_dir / epoch;
     std::error_code ec;
-    if (fs::is_regular_file(p, ec)) files.push_back({p, snap_dir + "/" + epoch, {}});
+    if (fs::is_regular_file(fs::symlink_status(p, ec))) {  // a link is not followed
+      files.push_back({p, snap_dir + "/" + epoch, {}});
+    }
   }
   for (const zs::LogUsed& log : state.logs) {
     files.push_back({log.file, log_dir + "/" + log.file.filename().string(), log.end_offset});

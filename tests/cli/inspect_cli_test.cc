@@ -1,6 +1,7 @@
 // The zk-tool binary's inspect command as an operator meets it: output,
 // JSON fields, one-line errors and exit codes, on real ZooKeeper files.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
@@ -240,6 +241,32 @@ TEST(InspectCli, HostileZnodeNamesNeitherBreakJsonNorReachTheTerminal) {
   EXPECT_EQ(text.out.find('\xff'), std::string::npos) << text.out;
   EXPECT_NE(text.out.find("/title\\x1b]0;owned\\x07\\x1b[2J "), std::string::npos) << text.out;
   EXPECT_NE(text.out.find("/bytes\\xff\\xfe\\xc0\\xaf "), std::string::npos) << text.out;
+}
+
+// The data directory's owner links a name of ZooKeeper's to a file only root may read: zk-tool
+// (root) refuses to follow it, names it in one line (exit 7), and reads nothing through it.
+TEST(InspectCli, ALinkPlantedInTheDataDirectoryIsRefusedNotFollowed) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root: plays the directory's owner as nobody";
+  ScratchDir dir;
+  dir.copy_zk38();
+  fs::permissions(dir.path(), fs::perms(0755));
+  const fs::path secret = dir.path() / "root-only";
+  write_file(secret, "root's secret");
+  fs::permissions(secret, fs::perms(0600));
+  auto chown = testsupport::run_captured(
+      {"/bin/chown", "-R", "nobody:nogroup", (dir.path() / "data").string()});
+  ASSERT_EQ(chown.exit_code, 0) << chown.err;
+  auto plant = testsupport::run_captured({"/usr/sbin/runuser", "-u", "nobody", "--", "/bin/ln",
+                                          "-s", secret.string(), dir.data() / "snapshot.1ff"});
+  ASSERT_EQ(plant.exit_code, 0) << plant.err;
+  CliRun run = zk_tool({"inspect", (dir.path() / "data").string(), "--data-log-dir",
+                        (dir.path() / "logs").string()});
+  EXPECT_EQ(run.exit_code, 7) << run.out << run.err;
+  EXPECT_EQ(lines_in(run.err), 1u) << run.err;
+  EXPECT_NE(run.err.find((dir.data() / "snapshot.1ff").string() + " is a symbolic link"),
+            std::string::npos)
+      << run.err;
+  EXPECT_EQ(read_file(secret), "root's secret");
 }
 
 }  // namespace

@@ -157,6 +157,16 @@ TEST(FileOpsHostileOwner, AtomicWriteFollowsNoLinkTheOwnerPlants) {
   EXPECT_EQ(fs::read_symlink(dir.path() / ".zk-tool.prom.zk-tool-tmp"), secret) << "untouched";
 }
 
+TEST(FileOpsHostileOwner, ACopyFollowsNoLink) {
+  ScratchDir dir;
+  write_file(dir.path() / "secret", "root's secret");
+  fs::create_symlink(dir.path() / "secret", dir.path() / "snapshot.0");
+  Status copied = copy_file_sparse(dir.path() / "snapshot.0", dir.path() / "copy");
+  ASSERT_FALSE(copied);
+  EXPECT_EQ(copied.error().kind, ErrorKind::Unsafe) << copied.error().message;
+  EXPECT_FALSE(fs::exists(dir.path() / "copy"));
+}
+
 TEST(FileOpsHostileOwner, AtomicWriteHasTheModeAskedForWhateverTheUmask) {
   ScratchDir dir;
   mode_t old_umask = ::umask(077);  // the shipped unit's UMask=
