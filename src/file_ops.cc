@@ -72,6 +72,14 @@ Status copy_range(int in, int out, off_t begin, off_t end, const fs::path& to) {
   return Ok{};
 }
 
+// 16 hex digits no other run can guess, for names zk-tool creates beside others' files.
+std::string random_suffix() {
+  std::random_device random;
+  char suffix[17];
+  std::snprintf(suffix, sizeof(suffix), "%08x%08x", random(), random());
+  return suffix;
+}
+
 }  // namespace
 
 std::string utc_stamp() {
@@ -89,10 +97,7 @@ std::string host_name() {
 
 Result<ScratchDirectory> ScratchDirectory::create(const fs::path& parent,
                                                   const std::string& prefix) {
-  std::random_device random;
-  char suffix[9];
-  std::snprintf(suffix, sizeof(suffix), "%08x", random());
-  fs::path path = parent / (prefix + utc_stamp() + "-" + suffix);
+  fs::path path = parent / (prefix + utc_stamp() + "-" + random_suffix());
   if (::mkdir(path.c_str(), 0700) != 0) return io_error(path, "mkdir", errno);
   return ScratchDirectory(std::move(path));
 }
@@ -149,10 +154,8 @@ Status write_file_atomically(const fs::path& path, const std::string& contents, 
   const std::string name = path.filename().string();
   Fd dir(::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (dir.get() < 0) return io_error(parent, "open directory", errno);
-  std::random_device random;
-  char suffix[17];
-  std::snprintf(suffix, sizeof(suffix), "%08x%08x", random(), random());
-  const std::string tmp = std::string(".").append(name).append(".zk-tool-tmp-").append(suffix);
+  const std::string tmp =
+      std::string(".").append(name).append(".zk-tool-tmp-").append(random_suffix());
   Fd fd(::openat(dir.get(), tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
                  mode));
   if (fd.get() < 0) return io_error(parent / tmp, "create", errno);
