@@ -352,29 +352,51 @@ Status ZkClient::add_auth(const std::string& scheme, const std::string& credenti
   return Ok{};
 }
 
+namespace {
+
+// A request whose answer was lost (the server stalled past the client's
+// timeout, or the connection dropped) may or may not have been applied. An
+// unconditional set or delete, or a create of a fixed name, can simply be
+// sent again once the client has reconnected; a few attempts ride out one
+// stalled member.
+constexpr int kAttempts = 3;
+
+bool answer_lost(int rc) { return rc == ZOPERATIONTIMEOUT || rc == ZCONNECTIONLOSS; }
+
+bool is_sequential(CreateMode mode) {
+  return mode == CreateMode::kPersistentSequential || mode == CreateMode::kEphemeralSequential ||
+         mode == CreateMode::kPersistentSequentialWithTtl;
+}
+
+}  // namespace
+
 Result<Created> ZkClient::create(const std::string& path, std::optional<std::string_view> data,
                                  CreateMode mode, const Acl& acl, int64_t ttl_ms) {
   CAcl c_acl(acl);
   std::vector<char> created(path.size() + 64);
   Stat stat{};
-  int rc = zoo_create2_ttl(zh_, path.c_str(), data_pointer(data), data_length(data), c_acl.get(),
+  auto send = [&] {
+    return zoo_create2_ttl(zh_, path.c_str(), data_pointer(data), data_length(data), c_acl.get(),
                            zoo_create_flags(mode), ttl_ms, created.data(),
                            static_cast<int>(created.size()), &stat);
+  };
+  int rc = send();
+  // A sequential create cannot be sent again: a lost one may have made a
+  // node whose name nobody knows. Any other can, and a node that then exists
+  // with the data sent is the one the lost request made.
+  for (int attempt = 1; attempt < kAttempts && answer_lost(rc) && !is_sequential(mode);
+       ++attempt) {
+    rc = send();
+    if (rc != ZNODEEXISTS) continue;
+    auto existing = get(path);
+    std::string_view sent = data.value_or(std::string_view{});
+    if (existing && existing->data == sent && existing->data_null == !data.has_value()) {
+      return Created{path, existing->stat};
+    }
+  }
   if (rc != ZOK) return zk_error("create", path, rc);
   return Created{created.data(), to_stat(stat)};
 }
-
-namespace {
-
-// A request whose answer was lost (the server stalled past the client's
-// timeout, or the connection dropped) may or may not have been applied. An
-// unconditional set or delete can simply be sent again once the client has
-// reconnected; a few attempts ride out one stalled member.
-constexpr int kAttempts = 3;
-
-bool answer_lost(int rc) { return rc == ZOPERATIONTIMEOUT || rc == ZCONNECTIONLOSS; }
-
-}  // namespace
 
 Result<ZnodeStat> ZkClient::set(const std::string& path, std::optional<std::string_view> data,
                                 int32_t version) {
