@@ -5,7 +5,8 @@
 // copy, and proven by replaying it against the digests ZooKeeper recorded;
 // a copy that raced a snapshot, a log roll, a purge or a resync is retried.
 // Cold: the unit is stopped only while the files are copied.
-// Either way the archive is written from the proven copy and then proven.
+// Either way the archive is written from the proven copy, and proven again
+// before it is published under its name.
 #pragma once
 
 #include <chrono>

@@ -473,16 +473,12 @@ Result<archive::Manifest> backup_replicated_log(const LogBackupRequest& request)
   manifest.source.paths = {replica.string()};
   manifest.source.unit = request.service.unit;
   manifest.summary = archive::ReplicatedLogSummary{state->begin, state->end, state->actions};
-  auto written = writer->commit(std::move(manifest));
-  if (!written) return written.error();
-
   // Prove the archive as a restore would: rebuild the replica from it.
-  auto proof = stage_from_archive(request.archive, parent, ".zk-tool-log-verify-");
-  if (!proof) {
-    return make_error(ErrorKind::Corrupt, "the archive just written does not verify (" +
-                                              proof.error().message +
-                                              "); it is kept for inspection");
-  }
+  auto written = writer->commit(std::move(manifest), [&](const fs::path& part, const auto&) {
+    auto proof = stage_from_archive(part, parent, ".zk-tool-log-verify-");
+    return proof ? Status(Ok{}) : Status(proof.error());
+  });
+  if (!written) return written.error();
   return written;
 }
 

@@ -258,9 +258,18 @@ ArchiveWriter::ArchiveWriter(fs::path final_path, WriteOptions options, UniqueFd
 
 ArchiveWriter::~ArchiveWriter() { abandon(); }
 
+bool ArchiveWriter::names_written_file(const fs::path& name) const {
+  struct stat named {}, written {};
+  return fstatat(dir_fd_.get(), name.filename().c_str(), &named, AT_SYMLINK_NOFOLLOW) == 0 &&
+         fstat(part_fd_.get(), &written) == 0 && named.st_dev == written.st_dev &&
+         named.st_ino == written.st_ino;
+}
+
 void ArchiveWriter::abandon() {
   if (part_fd_.valid()) {
-    unlinkat(dir_fd_.get(), part_path(final_path_).filename().c_str(), 0);
+    // Whoever put another file under the .part name keeps it.
+    const fs::path part = part_path(final_path_);
+    if (names_written_file(part)) unlinkat(dir_fd_.get(), part.filename().c_str(), 0);
     part_fd_.reset();
   }
   dir_fd_.reset();
@@ -297,7 +306,7 @@ Status ArchiveWriter::add_file(const std::string& archive_path, const fs::path& 
   return Ok{};
 }
 
-Result<Manifest> ArchiveWriter::commit(Manifest manifest) {
+Result<Manifest> ArchiveWriter::commit(Manifest manifest, const Proof& prove) {
   if (!part_fd_.valid()) return make_error(ErrorKind::Internal, "commit on a finished writer");
   Status status;
   if (!manifest.files.empty()) {
@@ -310,6 +319,17 @@ Result<Manifest> ArchiveWriter::commit(Manifest manifest) {
     }
   }
   if (status) status = write_archive(manifest);
+  if (status && fsync(part_fd_.get()) != 0) {
+    status = io_error("cannot fsync", part_path(final_path_));
+  }
+  if (status && prove) {
+    const fs::path written = "/proc/self/fd/" + std::to_string(part_fd_.get());
+    if (Status proven = prove(written, manifest); !proven) {
+      status = make_error(proven.error().kind,
+                          "the archive just written does not verify (" + proven.error().message +
+                              "); it was not published as " + final_path_.string());
+    }
+  }
   if (status) status = publish();
   abandon();
   if (!status) return status.error();
@@ -384,7 +404,6 @@ Status ArchiveWriter::write_archive(const Manifest& manifest) {
 
 Status ArchiveWriter::publish() {
   const fs::path part = part_path(final_path_);
-  if (fsync(part_fd_.get()) != 0) return io_error("cannot fsync", part);
   fault_point("archive.before-rename");
   if (rename_no_replace(dir_fd_.get(), part.filename().c_str(), final_path_.filename().c_str()) !=
       0) {
@@ -393,6 +412,19 @@ Status ArchiveWriter::publish() {
                         final_path_.string() + " appeared while writing; it was not overwritten");
     }
     return io_error("cannot rename to", final_path_);
+  }
+  // The rename went by name: if the directory's owner swapped the .part, the
+  // final name now holds their file. It is a name this run just made, so it
+  // is taken back: the planted file goes back under the .part name, or, if
+  // that name is taken again, away.
+  if (!names_written_file(final_path_)) {
+    if (renameat2(dir_fd_.get(), final_path_.filename().c_str(), dir_fd_.get(),
+                  part.filename().c_str(), RENAME_NOREPLACE) != 0) {
+      unlinkat(dir_fd_.get(), final_path_.filename().c_str(), 0);
+    }
+    return make_error(ErrorKind::Unsafe, part.string() +
+                                             " was replaced by another file while it was "
+                                             "written; nothing was published");
   }
   // Published: from here on the .part name is no longer ours to remove.
   if (part_fd_.reset() != 0) return io_error("cannot close", final_path_);

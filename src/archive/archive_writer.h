@@ -11,10 +11,11 @@
 // disk.
 //
 // Everything is written to "<final>.part", which the writer holds locked
-// (flock) so two runs cannot share it. commit() fsyncs it, renames it to the
-// final name (never replacing a file there) and fsyncs the directory. A
-// failed commit, or destroying the writer before commit, removes the .part:
-// the final name only ever holds a complete archive.
+// (flock) so two runs cannot share it. commit() fsyncs it, lets the caller
+// prove it, renames it to the final name (never replacing a file there) and
+// fsyncs the directory. A failed commit or proof, or destroying the writer
+// before commit, removes the .part: the final name only ever holds a
+// complete archive that passed its proof.
 #pragma once
 
 #include <cstdint>
@@ -71,11 +72,17 @@ class ArchiveWriter {
   Status add_file(const std::string& archive_path, const std::filesystem::path& source,
                   const AddOptions& options = {});
 
-  // Writes the archive and publishes it under the final name. `manifest`
-  // gives everything but the files (its files must be empty): the writer
-  // lists the added files in the order they were added. Returns the manifest
-  // as written. Whatever the outcome, the writer is finished afterwards.
-  Result<Manifest> commit(Manifest manifest);
+  // Reads the archive written so far, before it is published. `written` names
+  // the .part through the writer's own descriptor (/proc/self/fd/N), so what
+  // is read is the file written whatever happens to the directory meanwhile.
+  using Proof = std::function<Status(const std::filesystem::path& written, const Manifest&)>;
+
+  // Writes the archive, runs `prove` on it (if given) and publishes it under
+  // the final name only if that succeeds. `manifest` gives everything but the
+  // files (its files must be empty): the writer lists the added files in the
+  // order they were added. Returns the manifest as written. Whatever the
+  // outcome, the writer is finished afterwards.
+  Result<Manifest> commit(Manifest manifest, const Proof& prove = {});
 
  private:
   struct Pending {
@@ -86,8 +93,12 @@ class ArchiveWriter {
   ArchiveWriter(std::filesystem::path final_path, WriteOptions options, UniqueFd dir_fd,
                 UniqueFd part_fd);
   Status write_archive(const Manifest& manifest);
+  // Renames the fsynced .part to the final name and fsyncs the directory.
   Status publish();
-  // Removes the .part and closes everything, unless already committed.
+  // Whether `name`, in the archive's directory, is the file being written.
+  bool names_written_file(const std::filesystem::path& name) const;
+  // Removes the .part (if it is still ours) and closes everything, unless
+  // already committed.
   void abandon();
 
   std::filesystem::path final_path_;

@@ -224,6 +224,68 @@ TEST_F(WriterTest, AFileThatShrankFailsTheCommitAndLeavesNothing) {
   EXPECT_TRUE(out_dir().empty());
 }
 
+TEST_F(WriterTest, TheProofReadsTheWrittenFileBeforeItHasItsName) {
+  fs::create_directories(final_path().parent_path());
+  auto writer = ArchiveWriter::open(final_path());
+  ASSERT_TRUE(writer);
+  for (const auto& [path, content] : contents_) ASSERT_TRUE(writer->add_file(path, source(path)));
+  size_t proved_files = 0;
+  auto manifest = writer->commit(sample_manifest(), [&](const fs::path& written, const Manifest&) {
+    EXPECT_FALSE(fs::exists(final_path()));
+    auto reader = ArchiveReader::open(written);
+    if (!reader) return Status(reader.error());
+    auto checked = reader->check();
+    if (!checked) return Status(checked.error());
+    proved_files = checked->files.size();
+    return Status(Ok{});
+  });
+  ASSERT_TRUE(manifest) << manifest.error().message;
+  EXPECT_EQ(proved_files, contents_.size());
+  EXPECT_EQ(out_dir(), std::vector<std::string>{"backup.tar.zst"});
+}
+
+// The directory's owner swaps the .part while it is proven: the proof still
+// reads the bytes written, and the planted file is never published.
+TEST_F(WriterTest, APartSwappedBeforeItsRenameIsNeverPublished) {
+  fs::create_directories(final_path().parent_path());
+  auto writer = ArchiveWriter::open(final_path());
+  ASSERT_TRUE(writer);
+  for (const auto& [path, content] : contents_) ASSERT_TRUE(writer->add_file(path, source(path)));
+  const fs::path moved = dir_.path() / "moved-away";
+  auto manifest = writer->commit(sample_manifest(), [&](const fs::path& written, const Manifest&) {
+    fs::rename(part_path(), moved);
+    write_file(part_path(), "planted");
+    auto reader = ArchiveReader::open(written);
+    if (!reader) return Status(reader.error());
+    auto checked = reader->check();
+    return checked ? Status(Ok{}) : Status(checked.error());
+  });
+  ASSERT_FALSE(manifest);
+  EXPECT_EQ(manifest.error().kind, ErrorKind::Unsafe);
+  EXPECT_EQ(manifest.error().message, part_path().string() +
+                                          " was replaced by another file while it was written; "
+                                          "nothing was published");
+  EXPECT_EQ(out_dir(), std::vector<std::string>{"backup.tar.zst.part"});
+  EXPECT_EQ(read_file(part_path()), "planted");
+  EXPECT_TRUE(ArchiveReader::open(moved));
+}
+
+TEST_F(WriterTest, AnArchiveThatFailsItsProofIsNeverPublished) {
+  fs::create_directories(final_path().parent_path());
+  auto writer = ArchiveWriter::open(final_path());
+  ASSERT_TRUE(writer);
+  for (const auto& [path, content] : contents_) ASSERT_TRUE(writer->add_file(path, source(path)));
+  auto manifest = writer->commit(sample_manifest(), [](const fs::path&, const Manifest&) {
+    return Status(make_error(ErrorKind::Corrupt, "replay stops at 0x100000003"));
+  });
+  ASSERT_FALSE(manifest);
+  EXPECT_EQ(manifest.error().kind, ErrorKind::Corrupt);
+  EXPECT_EQ(manifest.error().message,
+            "the archive just written does not verify (replay stops at 0x100000003); it was not "
+            "published as " + final_path().string());
+  EXPECT_TRUE(out_dir().empty());
+}
+
 TEST_F(WriterTest, DestroyingTheWriterBeforeCommitLeavesNothing) {
   fs::create_directories(final_path().parent_path());
   {

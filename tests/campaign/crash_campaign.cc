@@ -59,8 +59,7 @@ using Clock = std::chrono::steady_clock;
 const std::vector<std::pair<std::string, std::vector<std::string>>> kPoints = {
     {"backup",
      {"backup.after-stop", "backup.after-copy", "backup.after-start", "backup.after-capture",
-      "archive.between-entries", "archive.before-rename", "backup.after-commit",
-      "backup.after-proof"}},
+      "archive.between-entries", "archive.before-rename", "backup.after-commit"}},
     {"restore",
      {"restore.after-staging", "restore.after-epochs", "restore.after-stop",
       "restore.after-aside-0", "restore.after-rename-0", "restore.after-aside-1",
