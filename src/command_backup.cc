@@ -11,6 +11,7 @@
 #include "archive/compression.h"
 #include "backup.h"
 #include "command.h"
+#include "common/printable.h"
 #include "duration.h"
 #include "logging.h"
 #include "metrics.h"
@@ -57,9 +58,10 @@ class BackupCommand : public Command {
     app.add_flag("--json", json_, "Print one JSON object");
     add_node_options(app, node_options_);
     app.footer(
-        "With --dir, retention runs after each successful backup and deletes only files this\n"
-        "tool names zk-backup-*, whose first entry is a zk-tool manifest. The newest backup is\n"
-        "always kept; with both --keep-last and --keep-within a backup either keeps survives.");
+        "With --dir, retention runs after each successful backup. It counts and deletes only\n"
+        "good backups: files this tool names zk-backup-* whose files all match their zk-tool\n"
+        "manifest. A damaged one is left alone and reported. The newest good backup is always\n"
+        "kept; with both --keep-last and --keep-within a backup either keeps survives.");
   }
 
   Status run() override {
@@ -199,7 +201,7 @@ class BackupCommand : public Command {
     std::printf("retention: %zu kept, %zu removed\n", retention->kept.size(),
                 retention->removed.size());
     for (const std::string& why : retention->left_alone) {
-      std::fprintf(stderr, "warning: left alone: %s\n", why.c_str());
+      std::fprintf(stderr, "warning: left alone: %s\n", printable(why).c_str());
     }
   }
 

@@ -1,6 +1,7 @@
 // `zk-tool list --dir DIR`: the backups in a backup directory, newest first,
-// from their manifests (or fully proven with --verify). Every other file is
-// listed too, with why it is not a zk-tool backup: nothing is hidden.
+// each checked against its manifest's digests (or fully proven with
+// --verify). Every other file is listed too, with why it is not a zk-tool
+// backup: nothing is hidden. A damaged backup fails the command.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "command.h"
+#include "common/printable.h"
 #include "file_ops.h"
 #include "retention.h"
 #include "zk_archive.h"
@@ -70,7 +72,9 @@ class ListCommand : public Command {
     if (!dir_) return make_error(ErrorKind::Usage, "list needs --dir DIR");
     auto now = now_utc();
     if (!now) return now.error();
-    auto entries = scan_backup_dir(*dir_);
+    // --verify proves each backup, digests included: no need to read it twice.
+    auto entries =
+        scan_backup_dir(*dir_, verify_ ? BackupCheck::kManifestOnly : BackupCheck::kDigests);
     if (!entries) return entries.error();
     std::vector<Listed> listed;
     size_t failed = 0;
@@ -83,6 +87,7 @@ class ListCommand : public Command {
     for (DirEntry& e : *entries) {
       Listed l{std::move(e), {}, {}};
       if (l.entry.manifest) l.time = l.entry.named_time.value_or(l.entry.manifest->created);
+      if (l.entry.damaged()) ++failed;
       if (verify_ && l.entry.manifest) {
         auto staged = stage_and_verify(*dir_ / l.entry.name, *staging);
         l.verify_error = staged ? std::string() : staged.error().message;
@@ -103,7 +108,8 @@ class ListCommand : public Command {
     }
     if (failed > 0) {
       return make_error(ErrorKind::Corrupt, std::to_string(failed) + " backup(s) in " +
-                                                dir_->string() + " failed verification");
+                                                dir_->string() +
+                                                (verify_ ? " failed verification" : " are damaged"));
     }
     return Ok{};
   }
@@ -133,6 +139,8 @@ class ListCommand : public Command {
       f["last_zxid"] = zs::zxid_hex(s.last_zxid);
       f["znode_count"] = s.znode_count;
       f["digest_verified"] = s.digest.has_value();
+      f["intact"] = !l.entry.damaged();
+      if (l.entry.damaged()) f["problem"] = l.entry.problem;
       if (l.verify_error) {
         f["verified"] = l.verify_error->empty();
         if (!l.verify_error->empty()) f["verify_error"] = *l.verify_error;
@@ -152,20 +160,22 @@ class ListCommand : public Command {
     for (const Listed& l : listed) {
       if (!l.entry.manifest) {
         std::printf("%-20s  %-8s  %-18s  %8s  %12llu  %-12s  %s: %s\n", "-", "-", "-", "-",
-                    static_cast<unsigned long long>(l.entry.size), "-", l.entry.name.c_str(),
-                    l.entry.problem.c_str());
+                    static_cast<unsigned long long>(l.entry.size), "-",
+                    printable(l.entry.name).c_str(), printable(l.entry.problem).c_str());
         continue;
       }
       const archive::ZooKeeperSummary& s = summary_of(*l.entry.manifest);
       std::string digest = s.digest ? "verified" : "not recorded";
       if (l.verify_error) digest = l.verify_error->empty() ? "proven" : "FAILED";
+      if (l.entry.damaged()) digest = "DAMAGED";
       std::printf("%-20s  %-8s  %-18s  %8llu  %12llu  %-12s  %s\n", format_utc(*l.time).c_str(),
                   format_age(now - *l.time).c_str(), zs::zxid_hex(s.last_zxid).c_str(),
                   static_cast<unsigned long long>(s.znode_count),
                   static_cast<unsigned long long>(l.entry.size), digest.c_str(),
-                  l.entry.name.c_str());
+                  printable(l.entry.name).c_str());
+      if (l.entry.damaged()) std::printf("  %s\n", printable(l.entry.problem).c_str());
       if (l.verify_error && !l.verify_error->empty()) {
-        std::printf("  verify failed: %s\n", l.verify_error->c_str());
+        std::printf("  verify failed: %s\n", printable(*l.verify_error).c_str());
       }
     }
   }

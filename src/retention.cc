@@ -32,9 +32,10 @@ bool newer(const TimedBackup& a, const TimedBackup& b) {
   return a.time != b.time ? a.time > b.time : a.name > b.name;
 }
 
-// Why `path` is not a zk-tool ZooKeeper backup; empty when it is, and then
-// `manifest` holds its manifest.
-std::string judge_archive(const fs::path& path, std::optional<archive::Manifest>& manifest) {
+// Why `path` is not a good zk-tool ZooKeeper backup; empty when it is. For a
+// zk-tool ZooKeeper backup, `manifest` is set either way.
+std::string judge_archive(const fs::path& path, BackupCheck check,
+                          std::optional<archive::Manifest>& manifest) {
   auto reader = archive::ArchiveReader::open(path);
   if (!reader) return "not a zk-tool archive: " + reader.error().message;
   if (!reader->manifest()) return "an archive without a zk-tool manifest";
@@ -43,6 +44,11 @@ std::string judge_archive(const fs::path& path, std::optional<archive::Manifest>
            std::string(archive::to_string(reader->manifest()->kind())) + ", not a ZooKeeper backup";
   }
   manifest = reader->manifest();
+  if (check == BackupCheck::kDigests) {
+    if (auto checked = reader->check(); !checked) {
+      return "a damaged backup: " + checked.error().message;
+    }
+  }
   return {};
 }
 
@@ -92,7 +98,7 @@ RetentionDecision decide_retention(std::vector<TimedBackup> backups, const Reten
   return decision;
 }
 
-Result<std::vector<DirEntry>> scan_backup_dir(const fs::path& dir) {
+Result<std::vector<DirEntry>> scan_backup_dir(const fs::path& dir, BackupCheck check) {
   std::vector<DirEntry> entries;
   std::error_code ec;
   fs::directory_iterator it(dir, ec);
@@ -109,7 +115,7 @@ Result<std::vector<DirEntry>> scan_backup_dir(const fs::path& dir) {
       entry.problem =
           entry.name.ends_with(".part")
               ? "unfinished (.part): a backup being written, or one that was interrupted"
-              : judge_archive(it->path(), entry.manifest);
+              : judge_archive(it->path(), check, entry.manifest);
     }
     entries.push_back(std::move(entry));
   }

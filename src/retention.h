@@ -2,11 +2,15 @@
 // archives are named, which files of the directory are zk-tool's backups, and
 // which of those a retention policy keeps.
 //
-// Retention only ever deletes a file that this tool could have written: a
-// regular file whose name matches backup_file_name() exactly and whose first
-// entry is a zk-tool manifest of a ZooKeeper backup. Anything else (other
-// names, `.part` files, links, archives without a manifest, files that do not
-// open as archives) is left alone.
+// Retention counts and deletes only good backups: a regular file whose name
+// matches backup_file_name() exactly, whose first entry is a zk-tool manifest
+// of a ZooKeeper backup, and whose every file still has the size and SHA-256
+// that (sealed) manifest lists. Backup never publishes an archive that failed
+// its proof, so an intact one under such a name is one that was proven.
+// Anything else (other names, `.part` files, links, archives without a
+// manifest, files that do not open as archives, and damaged backups, kept
+// for whoever investigates) is left alone and never counts toward a policy:
+// the newest good backup is always kept.
 #pragma once
 
 #include <chrono>
@@ -65,26 +69,36 @@ struct DirEntry {
   uint64_t size = 0;
   std::optional<std::chrono::sys_seconds> named_time;  // set when the name is backup_file_name()'s
   std::optional<archive::Manifest> manifest;           // set for a zk-tool ZooKeeper backup
-  std::string problem;  // why this is not a zk-tool ZooKeeper backup; empty when it is
+  // Why this is not a good zk-tool ZooKeeper backup; empty when it is. With
+  // a manifest, it says how the backup is damaged.
+  std::string problem;
 
-  // Retention may delete it (see the top of this file).
-  bool ours() const { return named_time && manifest; }
+  bool damaged() const { return manifest && !problem.empty(); }
+  // Retention counts it and may delete it (see the top of this file).
+  bool ours() const { return named_time && manifest && problem.empty(); }
 };
 
-// Every entry of `dir` (not recursive), in no particular order. Reads only
-// the first entry of each regular file.
-Result<std::vector<DirEntry>> scan_backup_dir(const std::filesystem::path& dir);
+enum class BackupCheck {
+  kDigests,       // every file of each backup is read and hashed (no disk writes)
+  kManifestOnly,  // only the first entry is read (the caller proves them itself)
+};
+
+// Every entry of `dir` (not recursive), in no particular order, each backup
+// checked as `check` says.
+Result<std::vector<DirEntry>> scan_backup_dir(const std::filesystem::path& dir,
+                                              BackupCheck check = BackupCheck::kDigests);
 
 struct RetentionReport {
   std::vector<std::string> kept;     // our backups, newest first
   std::vector<std::string> removed;  // newest first
-  // Names that look like ours but are not zk-tool backups, each with why;
-  // left alone.
+  // Names that look like ours but are not good zk-tool backups (damaged
+  // ones among them), each with why; left alone.
   std::vector<std::string> left_alone;
 };
 
-// Scans `dir`, decides with decide_retention() over our backups (each timed
-// by its name) and deletes what it does not keep, then fsyncs `dir`. A file
+// Scans `dir` (checking digests), decides with decide_retention() over our
+// good backups (each timed by its name) and deletes what it does not keep,
+// then fsyncs `dir`. A file
 // that cannot be deleted stops the run with ErrorKind::Io naming it.
 Result<RetentionReport> apply_retention(const std::filesystem::path& dir,
                                         const RetentionPolicy& policy, std::chrono::sys_seconds now,

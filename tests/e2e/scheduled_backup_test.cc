@@ -8,6 +8,8 @@
 
 #include <chrono>
 #include <filesystem>
+#include <map>
+#include <random>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
@@ -210,6 +212,64 @@ TEST_F(ScheduledBackup, RetentionKeepsExactlyThePolicysBackupsAndFailuresKeepThe
   ts::CapturedRun recovered = backup_at(times.back() + 24h * 61);
   ASSERT_EQ(recovered.exit_code, 0) << recovered.err;
   EXPECT_EQ(read_metrics().consecutive_failures, 0u);
+}
+
+// The last good backup survives a damaged newer one: the damaged backup
+// neither counts toward keep-last nor is deleted, and `list` names it.
+TEST_F(ScheduledBackup, ADamagedBackupDoesNotCostTheLastGoodOne) {
+  // Incompressible data, so that the archives run to several zstd blocks and
+  // a damaged tail leaves the manifest at the head readable.
+  {
+    auto client = ts::ZkClient::connect(ensemble_->node(0).client_address());
+    ASSERT_TRUE(client) << client.error().message;
+    std::mt19937_64 random(13);
+    for (int i = 0; i < 4; ++i) {
+      std::string data(200'000, '\0');
+      for (char& c : data) c = static_cast<char>(random());
+      auto created = (*client)->create("/blob-" + std::to_string(i), data);
+      ASSERT_TRUE(created) << created.error().message;
+    }
+  }
+  const sys_seconds good_at = kT0, damaged_at = kT0 + 4h, now = kT0 + 8h;
+  for (sys_seconds t : {good_at, damaged_at}) {
+    ts::CapturedRun r = backup_at(t);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  const std::string good = backup_file_name(good_at, archive::Compression::Zstd),
+                    damaged = backup_file_name(damaged_at, archive::Compression::Zstd),
+                    newest = backup_file_name(now, archive::Compression::Zstd);
+  // Cut short, as a copy onto a full disk leaves it; the manifest still reads.
+  ASSERT_GT(fs::file_size(backups_ / damaged), 500'000u);
+  fs::resize_file(backups_ / damaged, fs::file_size(backups_ / damaged) - 1000);
+
+  // keep-within 3h keeps only the newest; keep-last 2 keeps the newest two
+  // good ones, so the damaged one must not take the place of the 20:00 one.
+  ts::CapturedRun r = backup_at(now);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(names_in(backups_), (std::set{good, damaged, newest}));
+  auto retention = nlohmann::json::parse(r.out)["retention"];
+  EXPECT_EQ(retention["removed"].size(), 0u) << r.out;
+  ASSERT_EQ(retention["left_alone"].size(), 1u) << r.out;
+  EXPECT_NE(retention["left_alone"][0].get<std::string>().find(damaged + ": a damaged backup: "),
+            std::string::npos)
+      << r.out;
+
+  ts::CapturedRun list = zk_tool_at(now, {"list", "--json"});
+  EXPECT_EQ(list.exit_code, 3) << list.err;
+  EXPECT_NE(list.err.find("1 backup(s) in " + backups_.string() + " are damaged"),
+            std::string::npos)
+      << list.err;
+  std::map<std::string, nlohmann::json> by_name;
+  const auto listed = nlohmann::json::parse(list.out);
+  for (const auto& f : listed["files"]) by_name[f["name"]] = f;
+  EXPECT_TRUE(by_name[good]["intact"].get<bool>());
+  EXPECT_TRUE(by_name[good]["retention_managed"].get<bool>());
+  EXPECT_FALSE(by_name[damaged]["intact"].get<bool>());
+  EXPECT_FALSE(by_name[damaged]["retention_managed"].get<bool>());
+  EXPECT_FALSE(by_name[damaged]["problem"].get<std::string>().empty());
+  ts::CapturedRun table = zk_tool_at(now, {"list"});
+  EXPECT_EQ(table.exit_code, 3);
+  EXPECT_NE(table.out.find("DAMAGED"), std::string::npos) << table.out;
 }
 
 // Refusals that need no ensemble: they come before the node is looked at.

@@ -15,6 +15,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
+using std::chrono::hours;
 using std::chrono::sys_days;
 using std::chrono::sys_seconds;
 using testing::read_file;
@@ -25,11 +26,16 @@ const sys_seconds kStart = sys_days{std::chrono::year{2026} / 11 / 21} + 20h + 3
 
 std::string name_at(sys_seconds t) { return backup_file_name(t, archive::Compression::Zstd); }
 
+constexpr std::string_view kPayload = "snapshot bytes";
+
 // A real zk-tool archive of `kind` at `path`, as backup writes one.
-void write_backup(const fs::path& path, archive::Kind kind = archive::Kind::ZooKeeper) {
+void write_backup(const fs::path& path, archive::Kind kind = archive::Kind::ZooKeeper,
+                  archive::Compression compression = archive::Compression::Zstd) {
   fs::path payload = path.parent_path() / ".payload";
-  write_file(payload, "snapshot bytes");
-  auto writer = archive::ArchiveWriter::open(path);
+  write_file(payload, std::string(kPayload));
+  archive::WriteOptions options;
+  options.compression = compression;
+  auto writer = archive::ArchiveWriter::open(path, options);
   ASSERT_TRUE(writer) << writer.error().message;
   archive::Manifest m;
   m.created = kStart;
@@ -251,6 +257,58 @@ TEST(ApplyRetention, HourlyRunsKeepExactlyThePolicysFilesAndNeverTouchForeignOne
   }
   EXPECT_EQ(expected.size(), 7u);
   EXPECT_EQ(read_file(dir.path() / "notes.tar.zst"), "operator's file");
+}
+
+std::string tar_name_at(sys_seconds t) { return backup_file_name(t, archive::Compression::None); }
+
+// Bit rot, or a careless edit: one payload byte of an uncompressed backup
+// changes, while its sealed manifest still reads as before.
+void damage_payload(const fs::path& archive) {
+  std::string bytes = read_file(archive);
+  const size_t at = bytes.rfind(kPayload);
+  ASSERT_NE(at, std::string::npos);
+  bytes[at] ^= 0x20;
+  write_file(archive, bytes);
+}
+
+TEST(ApplyRetention, ADamagedBackupNeitherCountsNorCostsTheLastGoodOne) {
+  TempDir dir;
+  for (int hour : {19, 20, 21}) write_backup(dir.path() / tar_name_at(kStart + hours(hour)),
+                                            archive::Kind::ZooKeeper, archive::Compression::None);
+  damage_payload(dir.path() / tar_name_at(kStart + 21h));
+  const sys_seconds now = kStart + 22h;
+  write_backup(dir.path() / tar_name_at(now), archive::Kind::ZooKeeper,
+               archive::Compression::None);
+  RetentionPolicy p;
+  p.keep_last = 2;
+  auto report = apply_retention(dir.path(), p, now, tar_name_at(now));
+  ASSERT_TRUE(report) << report.error().message;
+  EXPECT_EQ(report->kept, (std::vector{tar_name_at(now), tar_name_at(kStart + 20h)}));
+  EXPECT_EQ(report->removed, std::vector{tar_name_at(kStart + 19h)});
+  ASSERT_EQ(report->left_alone.size(), 1u);
+  const std::string& why = report->left_alone[0];
+  EXPECT_TRUE(why.starts_with((dir.path() / tar_name_at(kStart + 21h)).string() +
+                              ": a damaged backup: "))
+      << why;
+  EXPECT_NE(why.find("sha256"), std::string::npos) << why;
+  EXPECT_EQ(names_in(dir.path()), (std::set{tar_name_at(kStart + 20h), tar_name_at(kStart + 21h),
+                                            tar_name_at(now)}));
+}
+
+TEST(ApplyRetention, TheNewestGoodBackupIsKeptWhenEveryNewerOneIsDamaged) {
+  TempDir dir;
+  for (int hour : {19, 20, 21, 22}) write_backup(dir.path() / tar_name_at(kStart + hours(hour)),
+                                                archive::Kind::ZooKeeper,
+                                                archive::Compression::None);
+  damage_payload(dir.path() / tar_name_at(kStart + 21h));
+  damage_payload(dir.path() / tar_name_at(kStart + 22h));
+  RetentionPolicy p;
+  p.keep_last = 1;
+  auto report = apply_retention(dir.path(), p, kStart + 23h, tar_name_at(kStart + 22h));
+  ASSERT_TRUE(report) << report.error().message;
+  EXPECT_EQ(report->kept, std::vector{tar_name_at(kStart + 20h)});
+  EXPECT_EQ(report->removed, std::vector{tar_name_at(kStart + 19h)});
+  EXPECT_EQ(report->left_alone.size(), 2u);
 }
 
 TEST(ApplyRetention, NoPolicyDeletesNothing) {
