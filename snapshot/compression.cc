@@ -32,6 +32,12 @@ Error corrupt(const std::string& name, const std::string& what) {
   return make_error(ErrorKind::Corrupt, name + ": " + what);
 }
 
+Error too_large(const std::string& name, uint64_t max_output, const std::string& where) {
+  return corrupt(name, "decompresses to more than " + std::to_string(max_output) + " bytes" +
+                           where + ", refused as a decompression bomb (--max-expansion raises "
+                           "the limit)");
+}
+
 Result<std::shared_ptr<const Bytes>> gunzip(std::string_view input, const std::string& name,
                                             uint64_t max_output) {
   if (input.size() > UINT32_MAX) return corrupt(name, "compressed snapshot over 4 GiB");
@@ -47,7 +53,7 @@ Result<std::shared_ptr<const Bytes>> gunzip(std::string_view input, const std::s
     if (produced == out.size()) {
       if (out.size() >= max_output) {
         inflateEnd(&zs);
-        return corrupt(name, "decompresses to more than " + std::to_string(max_output) + " bytes");
+        return too_large(name, max_output, "");
       }
       out.resize(std::min<uint64_t>(max_output, out.size() * 2));
     }
@@ -94,10 +100,16 @@ Result<std::shared_ptr<const Bytes>> unsnappy(std::string_view input, const std:
       return corrupt(name, "snappy block of " + std::to_string(len) + " bytes at offset " +
                                std::to_string(pos - 4) + " runs past the end");
     }
+    // A block's length prefix only claims a size: the block is decoded once
+    // without output to prove it, so that memory follows real bytes.
     size_t block_size = 0;
     if (!snappy::GetUncompressedLength(input.data() + pos, len, &block_size) ||
-        out.size() + block_size > max_output) {
+        !snappy::IsValidCompressedBuffer(input.data() + pos, len)) {
       return corrupt(name, "bad snappy block at offset " + std::to_string(pos - 4));
+    }
+    if (out.size() + block_size > max_output) {
+      return too_large(name, max_output,
+                       " (at the snappy block at offset " + std::to_string(pos - 4) + ")");
     }
     size_t old = out.size();
     out.resize(old + block_size);

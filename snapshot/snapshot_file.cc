@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -59,6 +60,14 @@ std::optional<Zxid> zxid_from_file_name(std::string_view name, std::string_view 
   return static_cast<Zxid>(value);
 }
 
+uint64_t decompression_limit(uint64_t compressed_size, const SnapshotReadOptions& options) {
+  const uint64_t expansion = options.max_expansion;
+  const uint64_t proportional =
+      compressed_size > UINT64_MAX / std::max<uint64_t>(expansion, 1) ? UINT64_MAX
+                                                                      : compressed_size * expansion;
+  return std::max(kMinDecompressionLimit, proportional);
+}
+
 Result<SnapshotInfo> read_snapshot(const std::filesystem::path& file,
                                    const SnapshotNodeVisitor& on_node,
                                    const SnapshotReadOptions& options) {
@@ -68,7 +77,8 @@ Result<SnapshotInfo> read_snapshot(const std::filesystem::path& file,
   SnapshotCompression method = compression_for_name(name);
   std::shared_ptr<const Bytes> bytes = std::move(mapped.value());
   if (method != SnapshotCompression::None) {
-    auto plain = decompress(method, bytes->view(), file.string(), options.max_uncompressed_size);
+    auto plain = decompress(method, bytes->view(), file.string(),
+                            decompression_limit(bytes->view().size(), options));
     if (!plain) return plain.error();
     bytes = std::move(plain.value());
   }

@@ -52,10 +52,20 @@ struct SnapshotInfo {
   std::shared_ptr<const Bytes> bytes;
 };
 
+// A compressed snapshot may decompress to at most max_expansion times its
+// own size, and to at least this much whatever its size: the bound comes from
+// the bytes the file holds, not from what its headers claim.
+inline constexpr uint64_t kMinDecompressionLimit = uint64_t{64} << 20;
+
 struct SnapshotReadOptions {
-  uint32_t max_length = kDefaultJuteMaxLength;            // jute.maxbuffer + extrasize
-  uint64_t max_uncompressed_size = 64ull << 30;           // decompression bomb guard
+  uint32_t max_length = kDefaultJuteMaxLength;  // jute.maxbuffer + extrasize
+  // ZooKeeper's own gzip and snappy snapshots shrink well under 20x; zeros
+  // or repeated data (a bomb) shrink 1000x. Raise it for an honest outlier.
+  uint32_t max_expansion = 64;
 };
+
+// The most a compressed snapshot of `compressed_size` bytes may decompress to.
+uint64_t decompression_limit(uint64_t compressed_size, const SnapshotReadOptions& options);
 
 using SnapshotNodeVisitor = std::function<void(const SnapshotNode&)>;
 

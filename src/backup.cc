@@ -55,10 +55,11 @@ struct Capture {
 
 // Loads the copy in `copy` (cut at `cut` when set) and insists it proves itself.
 Result<zs::ZkState> prove_copy(const fs::path& copy, std::optional<zs::Zxid> cut,
-                               const fs::path& live) {
+                               const fs::path& live, const zs::SnapshotReadOptions& read) {
   auto dirs = zs::resolve_data_dirs(copy / "zookeeper", std::nullopt);
   if (!dirs) return dirs.error();
   zs::LoadOptions options;
+  options.snapshot = read;
   options.up_to_zxid = cut;
   auto state = zs::load_state(*dirs, options);
   if (!state) return state.error();
@@ -71,7 +72,8 @@ Result<zs::ZkState> prove_copy(const fs::path& copy, std::optional<zs::Zxid> cut
   return state;
 }
 
-Result<Capture> capture_cold(const Node& node, const fs::path& copy, bool all_files) {
+Result<Capture> capture_cold(const Node& node, const fs::path& copy,
+                             const BackupRequest& request) {
   auto systemd = service::ServiceManager::connect(node.bus);
   if (!systemd) return systemd.error();
   auto unit = systemd->unit_state(node.unit, Clock::now() + node.stop_timeout);
@@ -102,7 +104,7 @@ Result<Capture> capture_cold(const Node& node, const fs::path& copy, bool all_fi
                                              std::to_string(node.local.client_port) +
                                              ": a cold copy of its files would be inconsistent");
   }
-  Status copied = copy_data_files(node.dirs, copy, all_files);
+  Status copied = copy_data_files(node.dirs, copy, request.all_files);
   fault_point("backup.after-copy");
   if (restart) {
     // The node comes back whatever happened to the copy.
@@ -117,7 +119,7 @@ Result<Capture> capture_cold(const Node& node, const fs::path& copy, bool all_fi
   }
   fault_point("backup.after-start");
   if (!copied) return copied.error();
-  auto state = prove_copy(copy, std::nullopt, node.dirs.snap_dir);
+  auto state = prove_copy(copy, std::nullopt, node.dirs.snap_dir, request.read);
   if (!state) return state.error();
   capture.state = std::move(*state);
   return capture;
@@ -142,10 +144,11 @@ Result<zs::Zxid> applied_zxid(const Node& node) {
 // is committed (the server applied it); anything later may be a proposal a
 // new leader would truncate, so the copy is cut there. An election during
 // the copy (the epoch moved) may have truncated a log under it: not trusted.
-Result<zs::ZkState> hot_copy_once(const Node& node, const fs::path& copy, bool all_files) {
+Result<zs::ZkState> hot_copy_once(const Node& node, const fs::path& copy,
+                                  const BackupRequest& request) {
   auto before = applied_zxid(node);
   if (!before) return before.error();
-  if (Status s = copy_data_files(node.dirs, copy, all_files); !s) return s.error();
+  if (Status s = copy_data_files(node.dirs, copy, request.all_files); !s) return s.error();
   auto after = applied_zxid(node);
   if (!after) return after.error();
   if (zs::epoch_of(*after) != zs::epoch_of(*before)) {
@@ -153,7 +156,7 @@ Result<zs::ZkState> hot_copy_once(const Node& node, const fs::path& copy, bool a
                                               zs::zxid_hex(*before) + " before, " +
                                               zs::zxid_hex(*after) + " after)");
   }
-  auto state = prove_copy(copy, *after, node.dirs.snap_dir);
+  auto state = prove_copy(copy, *after, node.dirs.snap_dir, request.read);
   if (!state) return state.error();
   // The server applied `before` ahead of the copy, so a copy ending earlier
   // missed a log that was rolled (or not yet flushed) under it.
@@ -165,12 +168,13 @@ Result<zs::ZkState> hot_copy_once(const Node& node, const fs::path& copy, bool a
   return state;
 }
 
-Result<Capture> capture_hot(const Node& node, const fs::path& staging, bool all_files) {
+Result<Capture> capture_hot(const Node& node, const fs::path& staging,
+                            const BackupRequest& request) {
   Capture capture;
   std::string failures;
   for (capture.attempts = 1;; ++capture.attempts) {
     fs::path copy = staging / ("attempt-" + std::to_string(capture.attempts));
-    auto state = hot_copy_once(node, copy, all_files);
+    auto state = hot_copy_once(node, copy, request);
     if (state) {
       capture.state = std::move(*state);
       return capture;
@@ -261,8 +265,8 @@ Result<BackupReport> backup(const Node& node, const BackupRequest& request) {
   auto staging = ScratchDirectory::create(request.archive.parent_path(), ".zk-tool-backup-");
   if (!staging) return staging.error();
 
-  auto capture = request.cold ? capture_cold(node, staging->path(), request.all_files)
-                              : capture_hot(node, staging->path(), request.all_files);
+  auto capture = request.cold ? capture_cold(node, staging->path(), request)
+                              : capture_hot(node, staging->path(), request);
   if (!capture) return capture.error();
   fault_point("backup.after-capture");
   const zs::ZkState& state = capture->state;

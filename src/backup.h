@@ -18,6 +18,7 @@
 #include "archive/manifest.h"
 #include "common/result.h"
 #include "node.h"
+#include "snapshot/snapshot_file.h"
 
 namespace zktool {
 
@@ -26,6 +27,7 @@ struct BackupRequest {
   archive::WriteOptions write;
   bool cold = false;
   bool all_files = false;  // every file of the data directories, not only the restore set
+  snapshot::SnapshotReadOptions read;  // how the copied snapshot is read while proving it
 };
 
 struct BackupReport {

@@ -56,6 +56,7 @@ class BackupCommand : public Command {
     app.add_flag("--all-files", all_files_,
                  "Archive every file of the data directories, not only what a restore loads");
     app.add_flag("--json", json_, "Print one JSON object");
+    add_snapshot_read_options(app, read_);
     add_node_options(app, node_options_);
     app.footer(
         "With --dir, retention runs after each successful backup. It counts and deletes only\n"
@@ -126,6 +127,7 @@ class BackupCommand : public Command {
     if (!json_) request.write.progress = terminal_progress("writing archive");
     request.cold = cold_;
     request.all_files = all_files_;
+    request.read = read_;
     return backup(*node, request);
   }
 
@@ -213,6 +215,7 @@ class BackupCommand : public Command {
   std::string compression_ = "zstd";
   bool cold_ = false;
   bool all_files_ = false;
+  snapshot::SnapshotReadOptions read_;
   bool json_ = false;
   NodeOptions node_options_;
   std::string node_unit_;  // for the report, once resolved

@@ -222,6 +222,7 @@ class InspectCommand : public Command {
     app.add_option("--zoo-cfg", zoo_cfg_, "Take dataDir and dataLogDir from this zoo.cfg");
     app.add_flag("--json", json_, "Print one JSON object");
     app.add_flag("--nodes", nodes_, "Also list every znode after replay");
+    add_snapshot_read_options(app, read_);
   }
 
   Status run() override {
@@ -237,7 +238,9 @@ class InspectCommand : public Command {
     if (fs::is_regular_file(*dir_, ec)) return inspect_archive(*dir_);
     auto dirs = zs::resolve_data_dirs(*dir_, data_log_dir);
     if (!dirs) return dirs.error();
-    auto state = zs::load_state(*dirs);
+    zs::LoadOptions load;
+    load.snapshot = read_;
+    auto state = zs::load_state(*dirs, load);
     if (!state) return state.error();
     print(*state, nullptr);
     return Ok{};
@@ -249,7 +252,7 @@ class InspectCommand : public Command {
   Status inspect_archive(const fs::path& archive) {
     auto parent = staging_parent(std::nullopt);
     if (!parent) return parent.error();
-    auto staged = stage_and_verify(archive, *parent);
+    auto staged = stage_and_verify(archive, *parent, read_);
     if (!staged) return staged.error();
     print(staged->state, staged->manifest ? &*staged->manifest : nullptr);
     return Ok{};
@@ -279,6 +282,7 @@ class InspectCommand : public Command {
   std::optional<fs::path> data_log_dir_;
   std::optional<fs::path> zoo_cfg_;
   bool json_ = false;
+  zs::SnapshotReadOptions read_;
   bool nodes_ = false;
 };
 

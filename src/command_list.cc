@@ -66,6 +66,7 @@ class ListCommand : public Command {
     app.add_option("--staging-dir", staging_parent_,
                    "With --verify: where to extract (default: the temporary directory)");
     app.add_flag("--json", json_, "Print one JSON object");
+    add_snapshot_read_options(app, read_);
   }
 
   Status run() override {
@@ -89,7 +90,7 @@ class ListCommand : public Command {
       if (l.entry.manifest) l.time = l.entry.named_time.value_or(l.entry.manifest->created);
       if (l.entry.damaged()) ++failed;
       if (verify_ && l.entry.manifest) {
-        auto staged = stage_and_verify(*dir_ / l.entry.name, *staging);
+        auto staged = stage_and_verify(*dir_ / l.entry.name, *staging, read_);
         l.verify_error = staged ? std::string() : staged.error().message;
         if (!staged) ++failed;
       }
@@ -184,6 +185,7 @@ class ListCommand : public Command {
   bool verify_ = false;
   std::optional<fs::path> staging_parent_;
   bool json_ = false;
+  zs::SnapshotReadOptions read_;
 };
 
 }  // namespace

@@ -48,6 +48,7 @@ class RestoreCommand : public Command {
 
   void setup(CLI::App& app) override {
     app.add_option("archive", request_.archive, "The archive to restore")->required();
+    add_snapshot_read_options(app, request_.read);
     app.add_flag("--dry-run", request_.dry_run, "Verify and stage, say what would happen, change nothing");
     app.add_flag("--json", json_, "Print one JSON object");
     add_wait_options(app, request_.wait, timeout_s_);

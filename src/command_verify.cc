@@ -32,12 +32,13 @@ class VerifyCommand : public Command {
     app.add_option("--staging-dir", staging_parent_,
                    "Where to extract it for the check (default: the temporary directory)");
     app.add_flag("--json", json_, "Print one JSON object");
+    add_snapshot_read_options(app, read_);
   }
 
   Status run() override {
     auto parent = staging_parent(staging_parent_);
     if (!parent) return parent.error();
-    auto staged = stage_and_verify(archive_, *parent);
+    auto staged = stage_and_verify(archive_, *parent, read_);
     if (!staged) return staged.error();
     const zs::ZkState& state = staged->state;
     auto verified = state.digest.verified();
@@ -73,6 +74,7 @@ class VerifyCommand : public Command {
   fs::path archive_;
   std::optional<fs::path> staging_parent_;
   bool json_ = false;
+  zs::SnapshotReadOptions read_;
 };
 
 }  // namespace

@@ -231,7 +231,7 @@ Result<RestoreReport> restore(const Node& node, const RestoreRequest& request) {
 
   // 1. Prove the archive, staged beside the live data (rule 1).
   if (Status s = check_staging_space(request.archive, node.data_dir); !s) return s.error();
-  auto staged = stage_and_verify(request.archive, node.data_dir);
+  auto staged = stage_and_verify(request.archive, node.data_dir, request.read);
   if (!staged) return staged.error();
   fault_point("restore.after-staging");
   report.manifest = staged->manifest;

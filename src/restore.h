@@ -23,6 +23,7 @@
 #include "common/result.h"
 #include "health/ensemble_health.h"
 #include "node.h"
+#include "snapshot/snapshot_file.h"
 
 namespace zktool {
 
@@ -33,6 +34,7 @@ struct WaitOptions {
 
 struct RestoreRequest {
   std::filesystem::path archive;
+  snapshot::SnapshotReadOptions read;  // how the archive's snapshots are read
   bool dry_run = false;
   WaitOptions wait;
 };

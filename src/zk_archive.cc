@@ -100,7 +100,8 @@ Status check_against_manifest(const fs::path& archive, const archive::Manifest& 
 
 }  // namespace
 
-Result<StagedBackup> stage_and_verify(const fs::path& archive_path, const fs::path& parent) {
+Result<StagedBackup> stage_and_verify(const fs::path& archive_path, const fs::path& parent,
+                                      const zs::SnapshotReadOptions& read) {
   auto reader = archive::ArchiveReader::open(archive_path);
   if (!reader) return reader.error();
   auto dir = ScratchDirectory::create(parent, ".zk-tool-staging-");
@@ -120,8 +121,15 @@ Result<StagedBackup> stage_and_verify(const fs::path& archive_path, const fs::pa
   fs::create_directories(root / "transactions" / "version-2", ec);
   auto dirs = zs::resolve_data_dirs(root, std::nullopt);
   if (!dirs) return dirs.error();
-  auto state = zs::load_state(*dirs);
+  zs::LoadOptions load;
+  load.snapshot = read;
+  auto state = zs::load_state(*dirs, load);
   if (!state) return corrupt(archive_path, state.error().message);
+  if (extracted->manifest && !state->skipped.empty()) {
+    const zs::SkippedSnapshot& skipped = state->skipped.front();
+    return corrupt(archive_path, "snapshot " + skipped.file.filename().string() +
+                                                " does not load: " + skipped.reason);
+  }
   if (state->digest.verified() == false) {
     return corrupt(archive_path, "the replayed tree does not match the digests ZooKeeper recorded");
   }

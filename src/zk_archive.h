@@ -48,7 +48,13 @@ struct StagedBackup {
 // it: every hash (while extracting), ZooKeeper's formats, the replay and its
 // digests, and the manifest's account of the result. ErrorKind::Corrupt names
 // what failed; nothing outside the scratch directory is written.
+//
+// zk-tool archives only snapshots that load, so in an archive with a
+// manifest any snapshot that does not is damage. A dcos-zk archive is judged
+// as ZooKeeper would load it: an unreadable newer snapshot is skipped for the
+// one before, and the state's warnings name it.
 Result<StagedBackup> stage_and_verify(const std::filesystem::path& archive,
-                                      const std::filesystem::path& parent);
+                                      const std::filesystem::path& parent,
+                                      const snapshot::SnapshotReadOptions& read = {});
 
 }  // namespace zktool

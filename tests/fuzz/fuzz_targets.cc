@@ -50,8 +50,7 @@ bool snapshot(std::string_view input) {
   const std::string name = "snapshot.1";
   auto bytes = zs::decompress(compression_of(input), input, name, kMaxBytes);
   if (!bytes) return false;
-  zs::SnapshotReadOptions options;
-  options.max_uncompressed_size = kMaxBytes;
+  const zs::SnapshotReadOptions options;
   zs::SnapshotContents contents;
   auto info = zs::parse_snapshot(
       *bytes, name, [&](const zs::SnapshotNode& node) { contents.nodes.push_back(node); },

@@ -1,6 +1,7 @@
 #include "snapshot/snapshot_file.h"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
 #include "fixtures.h"
 
@@ -248,6 +249,32 @@ TEST(SnapshotFile, CorruptCompressedStreamsAreRejected) {
     auto plain = decompress(method, flipped, name, 1 << 30);
     EXPECT_FALSE(plain && parse(std::string((*plain)->view()), "snapshot.88")) << name;
   }
+}
+
+TEST(SnapshotFile, TheDecompressionLimitFollowsTheCompressedSize) {
+  SnapshotReadOptions options;
+  EXPECT_EQ(decompression_limit(0, options), kMinDecompressionLimit);
+  EXPECT_EQ(decompression_limit(1 << 20, options), kMinDecompressionLimit);
+  EXPECT_EQ(decompression_limit(uint64_t{10} << 20, options), uint64_t{640} << 20);
+  options.max_expansion = 1000;
+  EXPECT_EQ(decompression_limit(uint64_t{10} << 20, options), uint64_t{10000} << 20);
+  EXPECT_EQ(decompression_limit(UINT64_MAX / 10, options), UINT64_MAX);
+}
+
+// 29 bytes whose one block claims 4 GiB: refused before any of it is
+// allocated, however high the caller's limit.
+TEST(SnapshotFile, ASnappyBlockClaimingMoreThanItHoldsIsRefusedUnallocated) {
+  std::string stream("\x82SNAPPY\0\0\0\0\1\0\0\0\1", 16);
+  stream += std::string("\0\0\0\x09", 4);  // one block of 9 bytes:
+  stream += std::string("\xff\xff\xff\xff\x0f\x00\x61\x62\x63", 9);  // varint 4 GiB - 1, junk
+  ASSERT_EQ(stream.size(), 29u);
+  rusage before{}, after{};
+  ASSERT_EQ(getrusage(RUSAGE_SELF, &before), 0);
+  auto plain = decompress(SnapshotCompression::Snappy, stream, "snapshot.1.snappy", UINT64_MAX);
+  ASSERT_EQ(getrusage(RUSAGE_SELF, &after), 0);
+  ASSERT_FALSE(plain);
+  EXPECT_EQ(plain.error().message, "snapshot.1.snappy: bad snappy block at offset 16");
+  EXPECT_LT(after.ru_maxrss - before.ru_maxrss, 256L << 10) << "KiB more at the peak";
 }
 
 TEST(SnapshotFile, DecompressionBombIsRefused) {

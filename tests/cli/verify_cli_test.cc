@@ -1,0 +1,188 @@
+// `zk-tool verify` on archives whose snapshots lie about themselves: a
+// snapshot that does not load, and compressed snapshots that claim or make
+// far more bytes than they hold. Memory must follow the bytes the input
+// proves, and an archive zk-tool wrote must not fall back to an older
+// snapshot the way ZooKeeper does with its own directory.
+#include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <string>
+
+#include "../snapshot/fixtures.h"
+#include "archive/archive_writer.h"
+#include "snapshot/compression.h"
+#include "snapshot/snapshot_file.h"
+#include "snapshot/zookeeper_state.h"
+#include "support/process.h"
+#include "zk_archive.h"
+
+namespace zktool {
+namespace {
+
+namespace fs = std::filesystem;
+namespace zs = zktool::snapshot;
+using testing::ScratchDir;
+using testing::write_file;
+using CliRun = testsupport::CapturedRun;
+
+CliRun zk_tool(std::vector<std::string> args) {
+  args.insert(args.begin(), ZKTOOL_BINARY);
+  return testsupport::run_captured(args);
+}
+
+// A snappy-java stream of one block whose length prefix claims 4 GiB: 29
+// bytes in all.
+std::string snappy_claiming_4_gib() {
+  std::string s("\x82SNAPPY\0\0\0\0\1\0\0\0\1", 16);
+  const std::string block("\xff\xff\xff\xff\x0f\x00\x61\x62\x63", 9);  // varint 4 GiB - 1, then junk
+  s += std::string("\0\0\0\x09", 4) + block;
+  return s;
+}
+
+class VerifyCli : public ::testing::Test {
+ protected:
+  void SetUp() override { dir_.copy_zk38(); }
+
+  // The zk38 restore set (its newest snapshot, the logs it needs, epochs)
+  // plus `extra` (archive path, bytes) written into the snapshot directory.
+  // With a manifest: written by the real ArchiveWriter, the summary that of
+  // the state without `extra`. Without: a dcos-zk style gzip tar.
+  fs::path archive_with(const std::string& extra_name, const std::string& extra_bytes,
+                        bool with_manifest) {
+    auto state = zs::load_state(*zs::resolve_data_dirs(dir_.path() / "data", dir_.path() / "logs"));
+    EXPECT_TRUE(state) << state.error().message;
+    std::vector<ArchivedFile> files = files_to_archive(*state);
+    const fs::path extra = dir_.path() / "extra" / extra_name;
+    write_file(extra, extra_bytes);
+    files.push_back({extra, std::string(kArchivedSnapDir) + "/" + extra_name, std::nullopt});
+    const fs::path out = dir_.path() / (with_manifest ? "zk-tool.tar.zst" : "dcos-zk.tar.gz");
+    if (with_manifest) {
+      auto writer = archive::ArchiveWriter::open(out);
+      EXPECT_TRUE(writer);
+      for (const ArchivedFile& f : files) {
+        archive::AddOptions add;
+        add.length = f.length;
+        EXPECT_TRUE(writer->add_file(f.archive_path, f.source, add));
+      }
+      archive::Manifest manifest;
+      manifest.host = "master-1";
+      manifest.tool_version = "test";
+      manifest.source.paths = {(dir_.path() / "data").string()};
+      manifest.summary = summarize(*state);
+      auto written = writer->commit(std::move(manifest));
+      EXPECT_TRUE(written) << written.error().message;
+    } else {
+      const fs::path root = dir_.path() / "dcos";
+      for (const ArchivedFile& f : files) {
+        fs::create_directories((root / f.archive_path).parent_path());
+        fs::copy_file(f.source, root / f.archive_path);
+      }
+      EXPECT_EQ(std::system(("tar -czf " + out.string() + " -C " + root.string() + " ./zookeeper")
+                                .c_str()),
+                0);
+    }
+    return out;
+  }
+
+  fs::path staging() const {
+    fs::create_directories(dir_.path() / "staging");
+    return dir_.path() / "staging";
+  }
+
+  ScratchDir dir_;
+};
+
+TEST_F(VerifyCli, ASnapshotThatDoesNotLoadFailsAnArchiveWithAManifest) {
+  fs::path archive = archive_with("snapshot.200.snappy", snappy_claiming_4_gib(), true);
+  CliRun run = zk_tool({"verify", archive.string(), "--staging-dir", staging().string()});
+  EXPECT_EQ(run.exit_code, 3) << run.out << run.err;
+  EXPECT_NE(run.err.find("snapshot snapshot.200.snappy does not load: "), std::string::npos)
+      << run.err;
+  EXPECT_EQ(run.out.find("OK"), std::string::npos) << run.out;
+}
+
+TEST_F(VerifyCli, ADcosZkArchiveFallsBackAsZooKeeperWouldAndNamesTheSkippedSnapshot) {
+  fs::path archive = archive_with("snapshot.200.snappy", snappy_claiming_4_gib(), false);
+  CliRun run = zk_tool({"verify", archive.string(), "--staging-dir", staging().string()});
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.out.find("snapshot zxid    0x103"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("skipped snapshot snapshot.200.snappy: "), std::string::npos) << run.out;
+}
+
+// `size` zero bytes as one gzip stream, compressed a block at a time so that
+// the test itself never holds them.
+std::string gzip_of_zeros(uint64_t size) {
+  z_stream zs{};
+  EXPECT_EQ(deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8,
+                         Z_DEFAULT_STRATEGY),
+            Z_OK);
+  const std::string zeros(1 << 20, '\0');
+  std::string out, chunk(1 << 16, '\0');
+  for (uint64_t left = size; left > 0 || zs.avail_in > 0;) {
+    if (zs.avail_in == 0) {
+      const uint64_t n = std::min<uint64_t>(left, zeros.size());
+      zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(zeros.data()));
+      zs.avail_in = static_cast<uInt>(n);
+      left -= n;
+    }
+    zs.next_out = reinterpret_cast<Bytef*>(chunk.data());
+    zs.avail_out = static_cast<uInt>(chunk.size());
+    deflate(&zs, Z_NO_FLUSH);
+    out.append(chunk.data(), chunk.size() - zs.avail_out);
+  }
+  int rc = Z_OK;
+  while (rc != Z_STREAM_END) {
+    zs.next_out = reinterpret_cast<Bytef*>(chunk.data());
+    zs.avail_out = static_cast<uInt>(chunk.size());
+    rc = deflate(&zs, Z_FINISH);
+    out.append(chunk.data(), chunk.size() - zs.avail_out);
+  }
+  deflateEnd(&zs);
+  return out;
+}
+
+// 1 GiB of zeros in a 1 MiB gzip snapshot (and a few KiB of archive):
+// refused at 64 times its size, with zk-tool's peak memory (the sanitizers'
+// own overhead included) well under the 1.5 GiB a full decode would take.
+TEST_F(VerifyCli, AGzipBombIsRefusedAtItsExpansionLimitWithMemoryToMatch) {
+  const std::string bomb = gzip_of_zeros(uint64_t{1} << 30);
+  ASSERT_LT(bomb.size(), 2u << 20);
+  fs::path archive = archive_with("snapshot.200.gz", bomb, true);
+  EXPECT_LT(fs::file_size(archive), 64u << 10);
+
+  CliRun run = zk_tool({"verify", archive.string(), "--staging-dir", staging().string()});
+  EXPECT_EQ(run.exit_code, 3) << run.err;
+  const std::string limit = std::to_string(zs::decompression_limit(bomb.size(), {}));
+  EXPECT_NE(run.err.find("snapshot.200.gz: decompresses to more than " + limit + " bytes"),
+            std::string::npos)
+      << run.err;
+  rusage children{};
+  ASSERT_EQ(getrusage(RUSAGE_CHILDREN, &children), 0);
+  EXPECT_LT(children.ru_maxrss, 800L << 10) << "KiB at the peak, for a snapshot of 1 GiB";
+}
+
+// An honest snapshot that shrinks more than the default allows: refused,
+// then read in full once --max-expansion allows it.
+TEST_F(VerifyCli, MaxExpansionAdmitsWhatTheDefaultRefuses) {
+  const std::string zeros = gzip_of_zeros(uint64_t{128} << 20);
+  fs::path archive = archive_with("snapshot.200.gz", zeros, true);
+  CliRun refused = zk_tool({"verify", archive.string(), "--staging-dir", staging().string()});
+  EXPECT_EQ(refused.exit_code, 3) << refused.err;
+  EXPECT_NE(refused.err.find("decompresses to more than 67108864 bytes"), std::string::npos)
+      << refused.err;
+  // Read in full, it fails as what it is: zeros, not a snapshot.
+  CliRun allowed = zk_tool({"verify", archive.string(), "--staging-dir", staging().string(),
+                            "--max-expansion", "2000"});
+  EXPECT_EQ(allowed.exit_code, 3) << allowed.err;
+  EXPECT_EQ(allowed.err.find("decompresses to more than"), std::string::npos) << allowed.err;
+  EXPECT_NE(allowed.err.find("snapshot snapshot.200.gz does not load"), std::string::npos)
+      << allowed.err;
+  CliRun bad_flag = zk_tool({"verify", archive.string(), "--max-expansion", "0"});
+  EXPECT_EQ(bad_flag.exit_code, 2) << bad_flag.err;
+}
+
+}  // namespace
+}  // namespace zktool
