@@ -267,7 +267,7 @@ Result<BackupReport> backup(const Node& node, const BackupRequest& request) {
 
   auto capture = request.cold ? capture_cold(node, staging->path(), request)
                               : capture_hot(node, staging->path(), request);
-  if (!capture) return capture.error();
+  if (!capture) return staging->named(capture.error());
   fault_point("backup.after-capture");
   const zs::ZkState& state = capture->state;
   report.unit_was_running = capture->unit_was_running;
@@ -284,7 +284,9 @@ Result<BackupReport> backup(const Node& node, const BackupRequest& request) {
   for (const ArchivedFile& f : files) {
     archive::AddOptions add;
     add.length = f.length;
-    if (Status s = writer->add_file(f.archive_path, f.source, add); !s) return s.error();
+    if (Status s = writer->add_file(f.archive_path, f.source, add); !s) {
+      return staging->named(s.error());
+    }
   }
   archive::Manifest manifest;
   manifest.created = std::chrono::time_point_cast<std::chrono::seconds>(
@@ -299,7 +301,7 @@ Result<BackupReport> backup(const Node& node, const BackupRequest& request) {
   // The files were proven by the replay above; reading the archive back with
   // every check a restore makes proves it holds exactly those bytes.
   auto written = writer->commit(std::move(manifest), check_written);
-  if (!written) return written.error();
+  if (!written) return staging->named(written.error());
   report.manifest = std::move(written.value());
   report.archive = request.archive;
   fault_point("backup.after-commit");

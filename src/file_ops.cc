@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -23,20 +24,6 @@ namespace {
 Error io_error(const fs::path& path, const char* what, int err) {
   return make_error(ErrorKind::Io, path.string() + ": " + what + ": " + std::strerror(err));
 }
-
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 // For the file-system pairs copy_file_range refuses: since Linux 5.19 any
 // two of different types (EXDEV), e.g. a data dir on ext4, a backup on tmpfs.
@@ -95,22 +82,74 @@ std::string host_name() {
   return host;
 }
 
+ScratchDirectory::ScratchDirectory(fs::path created_as, UniqueFd parent, UniqueFd dir)
+    : created_as_(std::move(created_as)),
+      parent_(std::move(parent)),
+      dir_(std::move(dir)),
+      path_("/proc/self/fd/" + std::to_string(dir_.get())) {}
+
 Result<ScratchDirectory> ScratchDirectory::create(const fs::path& parent,
                                                   const std::string& prefix) {
-  fs::path path = parent / (prefix + utc_stamp() + "-" + random_suffix());
-  if (::mkdir(path.c_str(), 0700) != 0) return io_error(path, "mkdir", errno);
-  return ScratchDirectory(std::move(path));
+  UniqueFd parent_fd(::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!parent_fd.valid()) return io_error(parent, "open", errno);
+  const std::string name = prefix + utc_stamp() + "-" + random_suffix();
+  fs::path created_as = parent / name;
+  if (::mkdirat(parent_fd.get(), name.c_str(), 0700) != 0) {
+    return io_error(created_as, "mkdir", errno);
+  }
+  UniqueFd dir(
+      ::openat(parent_fd.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  // Between mkdirat and openat the parent's owner may have swapped the name:
+  // only an empty directory of this user's that no one else may enter is as
+  // good as the one just made.
+  const fs::path through = "/proc/self/fd/" + std::to_string(dir.get());
+  struct stat st {};
+  std::error_code ec;
+  const bool ours = dir.valid() && ::fstat(dir.get(), &st) == 0 && st.st_uid == ::geteuid() &&
+                    (st.st_mode & 0077) == 0 && fs::is_empty(through, ec) && !ec;
+  if (!ours) {
+    return make_error(ErrorKind::Unsafe, created_as.string() +
+                                             " was replaced as soon as it was made; not used");
+  }
+  return ScratchDirectory(std::move(created_as), std::move(parent_fd), std::move(dir));
+}
+
+Error ScratchDirectory::named(Error error) const {
+  const std::string through = path_.string(), shown = created_as_.string();
+  for (size_t at = error.message.find(through); at != std::string::npos;) {
+    const size_t end = at + through.size();
+    // "/proc/self/fd/7" must not take the start of "/proc/self/fd/71".
+    if (end < error.message.size() && std::isdigit(static_cast<unsigned char>(error.message[end]))) {
+      at = error.message.find(through, end);
+      continue;
+    }
+    error.message.replace(at, through.size(), shown);
+    at = error.message.find(through, at + shown.size());
+  }
+  return error;
 }
 
 ScratchDirectory::~ScratchDirectory() {
-  if (path_.empty()) return;
+  if (!dir_.valid()) return;
   std::error_code ec;
-  fs::remove_all(path_, ec);
+  std::vector<fs::path> entries;
+  for (fs::directory_iterator it(path_, ec), end; !ec && it != end; it.increment(ec)) {
+    entries.push_back(it->path());
+  }
+  for (const fs::path& entry : entries) fs::remove_all(entry, ec);
+  // The name goes only if it still is this directory.
+  const std::string name = created_as_.filename().string();
+  struct stat named {}, made {};
+  if (::fstatat(parent_.get(), name.c_str(), &named, AT_SYMLINK_NOFOLLOW) == 0 &&
+      ::fstat(dir_.get(), &made) == 0 && named.st_dev == made.st_dev &&
+      named.st_ino == made.st_ino) {
+    ::unlinkat(parent_.get(), name.c_str(), AT_REMOVEDIR);
+  }
 }
 
 Status copy_file_sparse(const fs::path& from, const fs::path& to, std::optional<uint64_t> length,
                         Durability durability) {
-  Fd in(::open(from.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  UniqueFd in(::open(from.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
   if (in.get() < 0 && errno == ELOOP) {
     return make_error(ErrorKind::Unsafe, from.string() + " is a symbolic link; not followed");
   }
@@ -118,7 +157,7 @@ Status copy_file_sparse(const fs::path& from, const fs::path& to, std::optional<
   struct stat st {};
   if (::fstat(in.get(), &st) != 0) return io_error(from, "stat", errno);
   auto end = static_cast<off_t>(length ? std::min<uint64_t>(*length, st.st_size) : st.st_size);
-  Fd out(::open(to.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  UniqueFd out(::open(to.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
   if (out.get() < 0) return io_error(to, "create", errno);
   off_t pos = 0;
   while (pos < end) {
@@ -139,7 +178,7 @@ Status copy_file_sparse(const fs::path& from, const fs::path& to, std::optional<
 }
 
 Status fsync_path(const fs::path& path) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) return io_error(path, "open", errno);
   if (::fsync(fd.get()) != 0) return io_error(path, "fsync", errno);
   return Ok{};
@@ -152,11 +191,11 @@ Status write_file_atomically(const fs::path& path, const std::string& contents, 
   // created with O_EXCL | O_NOFOLLOW, so no planted name is ever opened, followed or truncated.
   const fs::path parent = path.has_parent_path() ? path.parent_path() : fs::path(".");
   const std::string name = path.filename().string();
-  Fd dir(::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  UniqueFd dir(::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (dir.get() < 0) return io_error(parent, "open directory", errno);
   const std::string tmp =
       std::string(".").append(name).append(".zk-tool-tmp-").append(random_suffix());
-  Fd fd(::openat(dir.get(), tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+  UniqueFd fd(::openat(dir.get(), tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
                  mode));
   if (fd.get() < 0) return io_error(parent / tmp, "create", errno);
   auto failed = [&](const char* what, int err) {

@@ -10,27 +10,41 @@
 #include <string>
 
 #include "common/result.h"
+#include "common/unique_fd.h"
 
 namespace zktool {
 
 // A directory created for one run and removed with everything in it when the
-// object dies, unless keep() was called.
+// object dies.
+//
+// It is made mode 0700 by this process's user, and from then on reached only
+// through a descriptor of its own: path() goes through /proc/self/fd, so it
+// names the directory created even if the parent's owner (ZooKeeper's data
+// directory belongs to another user) renames it and puts another in its
+// place. Nobody else can enter it, so nothing below it can be swapped either.
 class ScratchDirectory {
  public:
   // Creates `<parent>/<prefix><UTC time>-<random>`.
   static Result<ScratchDirectory> create(const std::filesystem::path& parent,
                                          const std::string& prefix);
-  ScratchDirectory(ScratchDirectory&& other) noexcept : path_(std::move(other.path_)) {
-    other.path_.clear();
-  }
+  ScratchDirectory(ScratchDirectory&& other) noexcept = default;
   ScratchDirectory& operator=(ScratchDirectory&&) = delete;
   ~ScratchDirectory();
 
+  // "/proc/self/fd/N": valid while this object lives.
   const std::filesystem::path& path() const { return path_; }
-  void keep() { path_.clear(); }
+  // Where it was created, for messages (a name anyone owning the parent may
+  // have changed since).
+  const std::filesystem::path& created_as() const { return created_as_; }
+  // `error` with path() written as created_as(), for the operator.
+  Error named(Error error) const;
 
  private:
-  explicit ScratchDirectory(std::filesystem::path path) : path_(std::move(path)) {}
+  ScratchDirectory(std::filesystem::path created_as, UniqueFd parent, UniqueFd dir);
+
+  std::filesystem::path created_as_;
+  UniqueFd parent_;
+  UniqueFd dir_;
   std::filesystem::path path_;
 };
 

@@ -383,11 +383,14 @@ Result<StagedReplica> stage_from_archive(const fs::path& archive_path, const fs:
   if (!fs::create_directory(payload, ec)) {
     return make_error(ErrorKind::Io, "cannot create " + payload.string() + ": " + ec.message());
   }
-  if (auto extracted = reader->extract_verified(payload); !extracted) return extracted.error();
+  if (auto extracted = reader->extract_verified(payload); !extracted) {
+    return scratch->named(extracted.error());
+  }
   const auto summary = std::get<archive::ReplicatedLogSummary>(manifest.summary);
   fs::path replica = scratch->path() / "replica";
   if (Status s = build_replica(payload, replica, summary); !s) {
-    return make_error(s.error().kind, archive_path.string() + ": " + s.error().message);
+    return scratch->named(
+        make_error(s.error().kind, archive_path.string() + ": " + s.error().message));
   }
   return StagedReplica{std::move(scratch.value()), std::move(replica), summary};
 }
@@ -400,9 +403,12 @@ Result<StagedReplica> stage_blank(const fs::path& parent, const std::string& pre
   return StagedReplica{std::move(scratch.value()), std::move(replica), {}};
 }
 
-// Moves `replica` (if any) aside and `staged` in, under the journal; puts the
-// old one back if the second rename fails.
-Result<std::optional<fs::path>> swap_in(const fs::path& replica, const fs::path& staged) {
+// Moves `replica` (if any) aside and the staged one in, under the journal;
+// puts the old one back if the second rename fails. The journal names the
+// staged replica where its scratch directory was made: the next run, which
+// reads it, has no descriptor of it.
+Result<std::optional<fs::path>> swap_in(const fs::path& replica, const StagedReplica& staging) {
+  const fs::path& staged = staging.replica;
   std::error_code ec;
   if (!fs::exists(fs::symlink_status(replica, ec))) {
     if (Status s = rename_no_replace(staged, replica); !s) return s.error();
@@ -413,7 +419,8 @@ Result<std::optional<fs::path>> swap_in(const fs::path& replica, const fs::path&
     auto held = rlog::ReplicaStore::open_read_only(replica);
     if (!held && held.error().kind != ErrorKind::Corrupt) return held.error();
   }
-  const Journal journal{with_suffix(replica, ".pre-restore-" + utc_stamp()), staged};
+  const Journal journal{with_suffix(replica, ".pre-restore-" + utc_stamp()),
+                        staging.scratch.created_as() / staged.filename()};
   if (Status s = write_journal(replica, journal); !s) return s.error();
   if (Status s = rename_no_replace(replica, journal.aside); !s) {
     (void)remove_journal(replica);  // nothing moved: a journal left here is settled next run
@@ -503,7 +510,7 @@ Result<LogRestoreReport> restore_replicated_log(const LogRestoreRequest& request
   LogRestoreReport report;
   report.summary = staged->summary;
   Status swapped = with_unit_stopped(request.service, [&]() -> Status {
-    auto aside = swap_in(replica, staged->replica);
+    auto aside = swap_in(replica, *staged);
     if (!aside) return aside.error();
     report.moved_aside = std::move(aside.value());
     return Ok{};

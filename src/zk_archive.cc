@@ -109,7 +109,7 @@ Result<StagedBackup> stage_and_verify(const fs::path& archive_path, const fs::pa
   archive::Limits limits;
   if (auto space = free_bytes(parent)) limits.max_total_bytes = *space;
   auto extracted = reader->extract_verified(dir->path(), limits);
-  if (!extracted) return extracted.error();
+  if (!extracted) return dir->named(extracted.error());
   if (extracted->manifest && extracted->manifest->kind() != archive::Kind::ZooKeeper) {
     return corrupt(archive_path, "a " + std::string(archive::to_string(extracted->manifest->kind())) +
                                      " archive, not a ZooKeeper backup");
@@ -120,15 +120,18 @@ Result<StagedBackup> stage_and_verify(const fs::path& archive_path, const fs::pa
   fs::create_directories(root / "snapshot" / "version-2", ec);
   fs::create_directories(root / "transactions" / "version-2", ec);
   auto dirs = zs::resolve_data_dirs(root, std::nullopt);
-  if (!dirs) return dirs.error();
+  if (!dirs) return dir->named(dirs.error());
   zs::LoadOptions load;
   load.snapshot = read;
   auto state = zs::load_state(*dirs, load);
-  if (!state) return corrupt(archive_path, state.error().message);
+  if (!state) return dir->named(corrupt(archive_path, state.error().message));
   if (extracted->manifest && !state->skipped.empty()) {
     const zs::SkippedSnapshot& skipped = state->skipped.front();
-    return corrupt(archive_path, "snapshot " + skipped.file.filename().string() +
-                                                " does not load: " + skipped.reason);
+    return dir->named(corrupt(archive_path, "snapshot " + skipped.file.filename().string() +
+                                                " does not load: " + skipped.reason));
+  }
+  for (std::string& warning : state->warnings) {
+    warning = dir->named(make_error(ErrorKind::Corrupt, std::move(warning))).message;
   }
   if (state->digest.verified() == false) {
     return corrupt(archive_path, "the replayed tree does not match the digests ZooKeeper recorded");

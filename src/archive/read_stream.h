@@ -15,7 +15,7 @@
 
 #include "archive/block_pipeline.h"
 #include "archive/compression.h"
-#include "archive/unique_fd.h"
+#include "common/unique_fd.h"
 #include "common/result.h"
 
 namespace zktool::archive {

@@ -17,7 +17,7 @@
 #include <string_view>
 #include <vector>
 
-#include "archive/unique_fd.h"
+#include "common/unique_fd.h"
 #include "common/result.h"
 
 namespace zktool::archive {

@@ -8,6 +8,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <set>
 #include <string>
 
 #include "../snapshot/fixtures.h"
@@ -81,21 +82,33 @@ TEST(FileOps, OwnershipAndModeFollowTheReplacedDirectory) {
   EXPECT_EQ(st.st_mode & 07777, 0750u);
 }
 
-TEST(FileOps, ScratchDirectoriesVanishUnlessKept) {
+TEST(FileOps, AScratchDirectoryVanishesWithEverythingInIt) {
   ScratchDir dir;
   fs::path made;
   {
     auto scratch = ScratchDirectory::create(dir.path(), ".zk-tool-test-");
-    ASSERT_TRUE(scratch);
-    made = scratch->path();
-    write_file(made / "f", "x");
+    ASSERT_TRUE(scratch) << scratch.error().message;
+    made = scratch->created_as();
+    EXPECT_EQ(made.parent_path(), dir.path());
+    EXPECT_EQ(fs::status(made).permissions(), fs::perms(0700));
+    write_file(scratch->path() / "sub" / "f", "x");
+    EXPECT_EQ(read_file(made / "sub" / "f"), "x");
   }
   EXPECT_FALSE(fs::exists(made));
-  auto kept = ScratchDirectory::create(dir.path(), ".zk-tool-test-");
-  ASSERT_TRUE(kept);
-  made = kept->path();
-  kept->keep();
-  EXPECT_TRUE(fs::exists(made));
+  EXPECT_TRUE(fs::is_empty(dir.path()));
+}
+
+TEST(FileOps, AScratchDirectorysErrorsNameWhereItWasMade) {
+  ScratchDir dir;
+  auto scratch = ScratchDirectory::create(dir.path(), ".zk-tool-test-");
+  ASSERT_TRUE(scratch);
+  const std::string through = scratch->path().string();
+  Error named = scratch->named(make_error(
+      ErrorKind::Io, through + "/a: full; " + through + "/b; another descriptor " + through + "1/c"));
+  EXPECT_EQ(named.kind, ErrorKind::Io);
+  EXPECT_EQ(named.message, (scratch->created_as() / "a").string() + ": full; " +
+                               (scratch->created_as() / "b").string() +
+                               "; another descriptor " + through + "1/c");
 }
 
 TEST(FileOps, AtomicWriteLeavesNoTemporary) {
@@ -178,6 +191,43 @@ TEST(FileOpsHostileOwner, AtomicWriteHasTheModeAskedForWhateverTheUmask) {
   EXPECT_EQ(fs::status(dir.path() / "zk-tool.prom").permissions(), fs::perms(0644))
       << "node_exporter reads it as its own user";
   EXPECT_EQ(fs::status(dir.path() / "currentEpoch").permissions(), fs::perms(0600));
+}
+
+// The owner of the parent (ZooKeeper's data directory, for restore's
+// staging) renames root's scratch directory away and puts its own, full of
+// links to root's files, at the name. Root's writes and its clean-up still
+// reach only the directory it made; the owner cannot even look inside it.
+TEST(FileOpsHostileOwner, AScratchDirectorySwappedByTheParentsOwnerIsStillTheOneMade) {
+  SKIP_UNLESS_ROOT();
+  NobodysDirectory dir;
+  const fs::path secret = dir.plant_secret();
+  {
+    auto scratch = ScratchDirectory::create(dir.path(), ".zk-tool-staging-");
+    ASSERT_TRUE(scratch) << scratch.error().message;
+    write_file(scratch->path() / "zookeeper" / "currentEpoch", "1");
+    const std::string name = scratch->created_as().filename().string();
+    EXPECT_NE(dir.as_nobody("ls " + name + " >/dev/null 2>&1"), 0) << "nobody cannot look in";
+    ASSERT_EQ(dir.as_nobody("mv " + name + " moved && mkdir -p " + name + "/zookeeper && ln -s " +
+                            secret.string() + " " + name + "/zookeeper/currentEpoch && ln -s " +
+                            secret.string() + " " + name + "/zookeeper/acceptedEpoch"),
+              0);
+    write_file(scratch->path() / "zookeeper" / "acceptedEpoch", "2");
+    ASSERT_TRUE(write_file_atomically(scratch->path() / "zookeeper" / "currentEpoch", "3"));
+    EXPECT_EQ(read_file(dir.path() / "moved" / "zookeeper" / "currentEpoch"), "3");
+    EXPECT_EQ(read_file(dir.path() / "moved" / "zookeeper" / "acceptedEpoch"), "2");
+  }
+  EXPECT_EQ(read_file(secret), "root's secret");
+  EXPECT_EQ(fs::status(secret).permissions(), fs::perms(0600));
+  // Root's own directory is emptied where it was moved; nobody's planted one
+  // is left as it was.
+  EXPECT_TRUE(fs::is_empty(dir.path() / "moved"));
+  std::set<std::string> left;
+  for (const auto& e : fs::directory_iterator(dir.path())) left.insert(e.path().filename());
+  EXPECT_EQ(left.size(), 2u);
+  for (const auto& e : fs::directory_iterator(dir.path())) {
+    if (e.path().filename() == "moved") continue;
+    EXPECT_TRUE(fs::is_symlink(e.path() / "zookeeper" / "currentEpoch"));
+  }
 }
 
 }  // namespace

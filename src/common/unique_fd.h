@@ -1,12 +1,11 @@
-// An owned file descriptor, closed once. A helper of the archive library
-// (ArchiveWriter holds two), not part of its interface.
+// An owned file descriptor, closed once.
 #pragma once
 
 #include <unistd.h>
 
 #include <utility>
 
-namespace zktool::archive {
+namespace zktool {
 
 class UniqueFd {
  public:
@@ -31,4 +30,4 @@ class UniqueFd {
   int fd_ = -1;
 };
 
-}  // namespace zktool::archive
+}  // namespace zktool
