@@ -1,6 +1,7 @@
 #include "file_ops.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -14,6 +15,8 @@
 #include <ctime>
 #include <random>
 #include <vector>
+
+#include "common/rename_no_replace.h"
 
 namespace zktool {
 
@@ -132,11 +135,9 @@ Error ScratchDirectory::named(Error error) const {
 ScratchDirectory::~ScratchDirectory() {
   if (!dir_.valid()) return;
   std::error_code ec;
-  std::vector<fs::path> entries;
-  for (fs::directory_iterator it(path_, ec), end; !ec && it != end; it.increment(ec)) {
-    entries.push_back(it->path());
+  if (auto entries = list_directory(path_)) {
+    for (const fs::path& entry : *entries) fs::remove_all(entry, ec);
   }
-  for (const fs::path& entry : entries) fs::remove_all(entry, ec);
   // The name goes only if it still is this directory.
   const std::string name = created_as_.filename().string();
   struct stat named {}, made {};
@@ -185,21 +186,25 @@ Status fsync_path(const fs::path& path) {
 }
 
 Status write_file_atomically(const fs::path& path, const std::string& contents, mode_t mode) {
-  // Everything happens through one descriptor of the parent, opened here: the directory may
-  // belong to someone else (ZooKeeper's data directory, a group-writable metrics directory),
-  // whose owner can plant links or swap names at any moment. The temporary's name is random and
-  // created with O_EXCL | O_NOFOLLOW, so no planted name is ever opened, followed or truncated.
   const fs::path parent = path.has_parent_path() ? path.parent_path() : fs::path(".");
-  const std::string name = path.filename().string();
   UniqueFd dir(::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (dir.get() < 0) return io_error(parent, "open directory", errno);
+  return write_file_atomically_at(dir.get(), parent, path.filename().string(), contents, mode);
+}
+
+Status write_file_atomically_at(int dir, const fs::path& parent, const std::string& name,
+                                const std::string& contents, mode_t mode) {
+  // Everything happens through one descriptor of the parent: the directory may belong to
+  // someone else (ZooKeeper's data directory, a group-writable metrics directory), whose owner
+  // can plant links or swap names at any moment. The temporary's name is random and created
+  // with O_EXCL | O_NOFOLLOW, so no planted name is ever opened, followed or truncated.
   const std::string tmp =
       std::string(".").append(name).append(".zk-tool-tmp-").append(random_suffix());
-  UniqueFd fd(::openat(dir.get(), tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+  UniqueFd fd(::openat(dir, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
                  mode));
   if (fd.get() < 0) return io_error(parent / tmp, "create", errno);
   auto failed = [&](const char* what, int err) {
-    ::unlinkat(dir.get(), tmp.c_str(), 0);
+    ::unlinkat(dir, tmp.c_str(), 0);
     return io_error(parent / tmp, what, err);
   };
   // The mode asked for, whatever the umask (node_exporter reads metrics as its own user).
@@ -211,15 +216,51 @@ Status write_file_atomically(const fs::path& path, const std::string& contents, 
     done += static_cast<size_t>(n);
   }
   if (::fsync(fd.get()) != 0) return failed("fsync", errno);
-  if (::renameat(dir.get(), tmp.c_str(), dir.get(), name.c_str()) != 0) {
+  if (::renameat(dir, tmp.c_str(), dir, name.c_str()) != 0) {
     return failed("rename", errno);
   }
-  if (::fsync(dir.get()) != 0) return io_error(parent, "fsync", errno);
+  if (::fsync(dir) != 0) return io_error(parent, "fsync", errno);
   return Ok{};
 }
 
+namespace {
+
+// What the SIGBUS handler writes; set before it is installed, read only by it.
+char sigbus_message[512];
+size_t sigbus_message_length = 0;
+int sigbus_exit_code = 1;
+
+void on_sigbus(int) {
+  // Only async-signal-safe calls here.
+  (void)!::write(STDERR_FILENO, sigbus_message, sigbus_message_length);
+  ::_exit(sigbus_exit_code);
+}
+
+}  // namespace
+
+void exit_on_sigbus(const std::string& message, int exit_code) {
+  const std::string line = message + "\n";
+  sigbus_message_length = std::min(line.size(), sizeof(sigbus_message));
+  std::memcpy(sigbus_message, line.data(), sigbus_message_length);
+  sigbus_exit_code = exit_code;
+  struct sigaction action {};
+  action.sa_handler = on_sigbus;
+  sigemptyset(&action.sa_mask);
+  ::sigaction(SIGBUS, &action, nullptr);
+}
+
+Result<std::vector<fs::path>> list_directory(const fs::path& dir) {
+  std::vector<fs::path> entries;
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    entries.push_back(it->path());
+  }
+  if (ec) return make_error(ErrorKind::Io, dir.string() + ": cannot list: " + ec.message());
+  return entries;
+}
+
 Status rename_no_replace(const fs::path& from, const fs::path& to) {
-  if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) != 0) {
+  if (rename_no_replace_at(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str()) != 0) {
     return make_error(ErrorKind::Io, "rename " + from.string() + " to " + to.string() + ": " +
                                          std::strerror(errno));
   }

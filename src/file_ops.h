@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/result.h"
 #include "common/unique_fd.h"
@@ -76,6 +77,15 @@ Status fsync_path(const std::filesystem::path& path);
 // is replaced, never written through.
 Status write_file_atomically(const std::filesystem::path& path, const std::string& contents,
                              mode_t mode = 0644);
+// The same for `name` in the directory open as `dir` (named `parent` in messages).
+Status write_file_atomically_at(int dir, const std::filesystem::path& parent,
+                                const std::string& name, const std::string& contents,
+                                mode_t mode = 0644);
+
+// The entries of `dir` (not recursive). ErrorKind::Io naming `dir` when it
+// cannot be read to the end: a failure part way is an error, never a shorter
+// list.
+Result<std::vector<std::filesystem::path>> list_directory(const std::filesystem::path& dir);
 
 // Renames, failing if `to` exists; then fsyncs both parent directories.
 Status rename_no_replace(const std::filesystem::path& from, const std::filesystem::path& to);
@@ -88,6 +98,13 @@ Status take_ownership_of(const std::filesystem::path& root, const std::filesyste
 // looked at), else the temporary directory ($TMPDIR, else /tmp). Usage, naming TMPDIR and the
 // flag, when that is not a directory.
 Result<std::filesystem::path> staging_parent(const std::optional<std::filesystem::path>& chosen);
+
+// For reading files that another process may truncate while they are mapped
+// (inspect on a live data directory, whose logs a resyncing ZooKeeper cuts
+// short): from this call on, a SIGBUS ends the process with `message` as one
+// line on stderr and `exit_code`, instead of a crash. Nothing was written by
+// such a reader, so nothing is lost.
+void exit_on_sigbus(const std::string& message, int exit_code);
 
 // The file system holding `path`.
 Result<dev_t> device_of(const std::filesystem::path& path);

@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdio>  // renameat2
+#include <cstdio>
 #include <cstring>
 #include <functional>
 #include <memory>
@@ -16,6 +16,7 @@
 
 #include "archive/archive_path.h"
 #include "archive/sha256.h"
+#include "common/rename_no_replace.h"
 #include "fault_point.h"
 
 namespace zktool::archive {
@@ -149,17 +150,6 @@ Result<WriteHandle> new_write_handle(const WriteOptions& options) {
 }
 
 fs::path part_path(const fs::path& final_path) { return fs::path(final_path.string() + ".part"); }
-
-// Moves `from` to `to` in `dir` unless `to` exists.
-int rename_no_replace(int dir, const char* from, const char* to) {
-  if (renameat2(dir, from, dir, to, RENAME_NOREPLACE) == 0) return 0;
-  if (errno != EINVAL && errno != ENOSYS) return -1;
-  // Some file systems (NFS among them) lack RENAME_NOREPLACE; a hard link
-  // is as atomic and never replaces either.
-  if (linkat(dir, from, dir, to, 0) != 0) return -1;
-  unlinkat(dir, from, 0);
-  return 0;
-}
 
 std::string octal_mode(mode_t mode) {
   char text[8];
@@ -405,8 +395,8 @@ Status ArchiveWriter::write_archive(const Manifest& manifest) {
 Status ArchiveWriter::publish() {
   const fs::path part = part_path(final_path_);
   fault_point("archive.before-rename");
-  if (rename_no_replace(dir_fd_.get(), part.filename().c_str(), final_path_.filename().c_str()) !=
-      0) {
+  if (rename_no_replace_at(dir_fd_.get(), part.filename().c_str(), dir_fd_.get(),
+                          final_path_.filename().c_str()) != 0) {
     if (errno == EEXIST) {
       return make_error(ErrorKind::Unsafe,
                         final_path_.string() + " appeared while writing; it was not overwritten");
@@ -418,8 +408,8 @@ Status ArchiveWriter::publish() {
   // is taken back: the planted file goes back under the .part name, or, if
   // that name is taken again, away.
   if (!names_written_file(final_path_)) {
-    if (renameat2(dir_fd_.get(), final_path_.filename().c_str(), dir_fd_.get(),
-                  part.filename().c_str(), RENAME_NOREPLACE) != 0) {
+    if (rename_no_replace_at(dir_fd_.get(), final_path_.filename().c_str(), dir_fd_.get(),
+                             part.filename().c_str()) != 0) {
       unlinkat(dir_fd_.get(), final_path_.filename().c_str(), 0);
     }
     return make_error(ErrorKind::Unsafe, part.string() +

@@ -1,7 +1,10 @@
 #include "file_ops.h"
 
 #include <gtest/gtest.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <pwd.h>
 #include <unistd.h>
@@ -109,6 +112,53 @@ TEST(FileOps, AScratchDirectorysErrorsNameWhereItWasMade) {
   EXPECT_EQ(named.message, (scratch->created_as() / "a").string() + ": full; " +
                                (scratch->created_as() / "b").string() +
                                "; another descriptor " + through + "1/c");
+}
+
+TEST(FileOps, ListingADirectoryGivesEveryEntryOrAnErrorNamingIt) {
+  ScratchDir dir;
+  write_file(dir.path() / "a", "1");
+  fs::create_directory(dir.path() / "b");
+  auto listed = list_directory(dir.path());
+  ASSERT_TRUE(listed) << listed.error().message;
+  std::set<std::string> names;
+  for (const fs::path& p : *listed) names.insert(p.filename());
+  EXPECT_EQ(names, (std::set<std::string>{"a", "b"}));
+  auto missing = list_directory(dir.path() / "absent");
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().kind, ErrorKind::Io);
+  EXPECT_EQ(missing.error().message,
+            (dir.path() / "absent").string() + ": cannot list: No such file or directory");
+}
+
+// A mapped file cut short under its reader, as ZooKeeper truncates a log
+// while inspect maps it: one line and exit 4, not a crash.
+TEST(FileOps, AFileTruncatedUnderItsMappingEndsTheRunWithOneLine) {
+  ScratchDir dir;
+  const fs::path log = dir.path() / "log.1";
+  write_file(log, std::string(1 << 16, 'x'));
+  int err_pipe[2];
+  ASSERT_EQ(::pipe(err_pipe), 0);
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::dup2(err_pipe[1], STDERR_FILENO);
+    exit_on_sigbus("zk-tool inspect: " + dir.path().string() + ": a file shrank", 4);
+    int fd = ::open(log.c_str(), O_RDONLY);
+    auto* bytes = static_cast<volatile char*>(::mmap(nullptr, 1 << 16, PROT_READ, MAP_SHARED, fd, 0));
+    if (::truncate(log.c_str(), 0) != 0) ::_exit(10);
+    char last = bytes[(1 << 16) - 1];  // beyond the end now
+    ::_exit(last == 'x' ? 11 : 12);
+  }
+  ::close(err_pipe[1]);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  char said[256] = {};
+  const ssize_t n = ::read(err_pipe[0], said, sizeof said - 1);
+  ::close(err_pipe[0]);
+  ASSERT_TRUE(WIFEXITED(status)) << "killed by signal " << WTERMSIG(status);
+  EXPECT_EQ(WEXITSTATUS(status), 4);
+  EXPECT_EQ(std::string(said, n > 0 ? n : 0),
+            "zk-tool inspect: " + dir.path().string() + ": a file shrank\n");
 }
 
 TEST(FileOps, AtomicWriteLeavesNoTemporary) {
