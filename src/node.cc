@@ -1,7 +1,9 @@
 #include "node.h"
 
+#include <algorithm>
 #include <thread>
 
+#include "file_ops.h"
 #include "zoo_cfg.h"
 
 namespace zktool {
@@ -24,10 +26,11 @@ std::optional<snapshot::DataDirs> interrupted_swap(const fs::path& dir,
   }
   for (const fs::path& live : {dirs.snap_dir, dirs.log_dir}) {
     if (fs::is_directory(live, ec)) continue;
-    bool kept = false;
-    for (const auto& e : fs::directory_iterator(live.parent_path(), ec)) {
-      kept = kept || e.path().filename().string().rfind("version-2.pre-restore-", 0) == 0;
-    }
+    auto entries = list_directory(live.parent_path());
+    if (!entries) return std::nullopt;
+    const bool kept = std::any_of(entries->begin(), entries->end(), [](const fs::path& e) {
+      return e.filename().string().starts_with("version-2.pre-restore-");
+    });
     if (!kept) return std::nullopt;
   }
   return dirs;

@@ -34,15 +34,27 @@ struct Swap {
 // leaves one live directory replaced and another not (a dataDir with the new
 // snapshots over a dataLogDir with the old logs); a live directory may be
 // missing meanwhile, which the next run completes (node.h). A failure part
-// way puts back what it moved. `command` names the crash tests' fault points.
+// way puts back what it moved and says so. If even that fails, the error is
+// ErrorKind::Unsafe and names where each directory is: the unit must stay
+// stopped, since ZooKeeper would start on a missing version-2 with an empty
+// tree. `command` names the crash tests' fault points.
 Result<std::vector<fs::path>> swap_in(const std::vector<Swap>& swaps, const std::string& label,
                                       const std::string& command) {
   std::string stamp = utc_stamp();
   std::vector<std::pair<fs::path, fs::path>> done;  // (from, to) renames made
-  auto undo = [&] {
+  auto undo = [&](const Error& failure) -> Error {
+    std::string stuck;
     for (auto it = done.rbegin(); it != done.rend(); ++it) {
-      (void)rename_no_replace(it->second, it->first);
+      if (Status back = rename_no_replace(it->second, it->first); !back) {
+        stuck += "; " + it->first.string() + " is still at " + it->second.string() + " (" +
+                 back.error().message + ")";
+      }
     }
+    if (stuck.empty()) {
+      return make_error(failure.kind, failure.message + "; every directory was put back");
+    }
+    return make_error(ErrorKind::Unsafe, failure.message + "; putting the data back failed" +
+                                             stuck + ": the unit was left stopped");
   };
   std::vector<fs::path> aside;
   for (size_t i = 0; i < swaps.size(); ++i) {
@@ -55,18 +67,14 @@ Result<std::vector<fs::path>> swap_in(const std::vector<Swap>& swaps, const std:
       to = live.parent_path() /
            (live.filename().string() + "." + label + "-" + stamp + "-" + std::to_string(n));
     }
-    if (Status s = rename_no_replace(live, to); !s) {
-      undo();
-      return s.error();
-    }
+    if (Status s = rename_no_replace(live, to); !s) return undo(s.error());
     done.emplace_back(live, to);
     aside.push_back(to);
     fault_point(command + ".after-aside-" + std::to_string(i));
   }
   for (size_t i = 0; i < swaps.size(); ++i) {
     if (Status s = rename_no_replace(swaps[i].replacement, swaps[i].live); !s) {
-      undo();
-      return s.error();
+      return undo(s.error());
     }
     done.emplace_back(swaps[i].replacement, swaps[i].live);
     fault_point(command + ".after-rename-" + std::to_string(i));
@@ -75,17 +83,34 @@ Result<std::vector<fs::path>> swap_in(const std::vector<Swap>& swaps, const std:
 }
 
 // The newest <live>.<label>-* beside `live`; the names sort by time.
-std::optional<fs::path> newest_beside(const fs::path& live, const std::string& label) {
-  std::string prefix = live.filename().string() + "." + label + "-";
+Result<std::optional<fs::path>> newest_beside(const fs::path& live, const std::string& label) {
+  const std::string prefix = live.filename().string() + "." + label + "-";
+  auto entries = list_directory(live.parent_path());
+  if (!entries) return entries.error();
   std::optional<fs::path> newest;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(live.parent_path(), ec)) {
-    std::string name = e.path().filename().string();
-    if (name.rfind(prefix, 0) == 0 && (!newest || name > newest->filename().string())) {
-      newest = e.path();
-    }
+  for (const fs::path& e : *entries) {
+    const std::string name = e.filename().string();
+    if (name.starts_with(prefix) && (!newest || name > newest->filename().string())) newest = e;
   }
   return newest;
+}
+
+// A version-2 that is a link (to a dedicated disk, say) would be moved aside
+// and replaced by a real directory on its parent's file system, taking the
+// data off that disk: refuse, naming the directory to give instead.
+Status refuse_linked_live_dirs(const Node& node, const char* command) {
+  for (const fs::path& live : {node.dirs.snap_dir, node.dirs.log_dir}) {
+    std::error_code ec;
+    if (!fs::is_symlink(fs::symlink_status(live, ec))) continue;
+    const fs::path target = fs::read_symlink(live, ec);
+    return make_error(ErrorKind::Unsafe,
+                      live.string() + " is a symbolic link to " + target.string() + ": " +
+                          command + " would replace it with a directory in " +
+                          live.parent_path().string() +
+                          "; give the directory it points into (--data-dir, --data-log-dir) "
+                          "instead; nothing was changed");
+  }
+  return Ok{};
 }
 
 std::string join(const std::vector<std::string>& names) {
@@ -180,20 +205,27 @@ Result<fs::path> stage_logs_beside(const Node& node, const fs::path& staged_logs
   if (!scratch) return scratch.error();
   fs::path to = scratch->path() / "version-2";
   std::error_code ec;
-  fs::create_directory(to, ec);
-  for (const auto& e : fs::directory_iterator(staged_logs, ec)) {
-    if (Status s = copy_file_sparse(e.path(), to / e.path().filename()); !s) return s.error();
+  if (!fs::create_directory(to, ec)) {
+    return make_error(ErrorKind::Io, scratch->created_as().string() + ": " + ec.message());
   }
-  if (ec) return make_error(ErrorKind::Io, staged_logs.string() + ": " + ec.message());
+  auto logs = list_directory(staged_logs);
+  if (!logs) return logs.error();
+  for (const fs::path& log : *logs) {
+    if (Status s = copy_file_sparse(log, to / log.filename()); !s) {
+      return scratch->named(s.error());
+    }
+  }
   log_staging.emplace(std::move(scratch.value()));
   return to;
 }
 
 // Staging writes every file the manifest lists onto the data's file system:
-// refuse before writing any of it when that cannot fit. The margin covers
-// directories, the epoch files and block rounding. A dcos-zk archive lists
-// nothing; extraction's own limit (the free space) stops it instead.
-constexpr uint64_t kStagingMargin = uint64_t{4} << 20;
+// refuse before writing any of it when that cannot fit, with the replaced
+// data kept beside it. The margin covers the 64 MiB log ZooKeeper
+// preallocates (preAllocSize) as soon as the restored node takes a write,
+// then directories, the epoch files and block rounding. A dcos-zk archive
+// lists nothing; extraction's own limit (the free space) stops it instead.
+constexpr uint64_t kStagingMargin = uint64_t{68} << 20;
 
 Status check_staging_space(const fs::path& archive_path, const fs::path& data_dir) {
   auto reader = archive::ArchiveReader::open(archive_path);
@@ -220,6 +252,7 @@ Result<RestoreReport> restore(const Node& node, const RestoreRequest& request) {
   if (!lock) return lock.error();
   RestoreReport report;
   lock->report_stale_holder(report.warnings);
+  if (Status s = refuse_linked_live_dirs(node, "restore"); !s) return s.error();
 
   // 0. A restore that cannot watch the ensemble cannot tell when it is done,
   // nor whether other members still serve the old data: refuse up front.
@@ -257,7 +290,9 @@ Result<RestoreReport> restore(const Node& node, const RestoreRequest& request) {
   std::vector<int64_t> observed = serving_epochs(node, seen);
   observed.push_back(zs::epoch_of(report.restored_zxid));
   // A restore killed after moving the live data aside left its epochs beside.
-  fs::path kept = newest_beside(node.dirs.snap_dir, "pre-restore").value_or(node.dirs.snap_dir);
+  auto beside = newest_beside(node.dirs.snap_dir, "pre-restore");
+  if (!beside) return beside.error();
+  const fs::path kept = beside->value_or(node.dirs.snap_dir);
   for (const fs::path& d : {node.dirs.snap_dir, staged_snap, kept}) {
     if (auto e = highest_epoch_in(d)) observed.push_back(*e);
   }
@@ -270,9 +305,11 @@ Result<RestoreReport> restore(const Node& node, const RestoreRequest& request) {
   std::vector<Swap> swaps;
   std::optional<ScratchDirectory> log_staging;
   if (node.dirs.log_dir == node.dirs.snap_dir) {
-    for (const auto& e : fs::directory_iterator(staged->dirs.log_dir)) {
-      if (Status s = rename_no_replace(e.path(), staged_snap / e.path().filename()); !s) {
-        return s.error();
+    auto logs = list_directory(staged->dirs.log_dir);
+    if (!logs) return staged->dir.named(logs.error());
+    for (const fs::path& log : *logs) {
+      if (Status s = rename_no_replace(log, staged_snap / log.filename()); !s) {
+        return staged->dir.named(s.error());
       }
     }
     swaps.push_back({node.dirs.snap_dir, staged_snap});
@@ -308,10 +345,12 @@ Result<RestoreReport> restore(const Node& node, const RestoreRequest& request) {
   fault_point("restore.after-stop");
   auto aside = swap_in(swaps, "pre-restore", "restore");
   if (!aside) {
+    Error failed = staged->dir.named(aside.error());
+    if (log_staging) failed = log_staging->named(std::move(failed));
+    if (failed.kind == ErrorKind::Unsafe) return failed;
     (void)systemd->start_unit(node.unit, Clock::now() + node.start_timeout);
-    return make_error(aside.error().kind, aside.error().message +
-                                              "; the live data was left in place and the unit "
-                                              "restarted");
+    return make_error(failed.kind,
+                      failed.message + ": the live data is in place and the unit restarted");
   }
   report.moved_aside = *aside;
   std::string rollback_hint = "; the previous data is in " +
@@ -341,6 +380,7 @@ Result<RollbackReport> rollback(const Node& node, const WaitOptions& wait) {
   if (!lock) return lock.error();
   RollbackReport report;
   lock->report_stale_holder(report.warnings);
+  if (Status s = refuse_linked_live_dirs(node, "rollback"); !s) return s.error();
   // A rollback killed part way may have put some directories back already
   // (their pre-restore copies are gone): this run completes it.
   bool resuming = lock->stale_holder() &&
@@ -350,12 +390,15 @@ Result<RollbackReport> rollback(const Node& node, const WaitOptions& wait) {
   if (node.dirs.log_dir != node.dirs.snap_dir) lives.push_back(node.dirs.log_dir);
   std::vector<fs::path> put_back_dirs;
   for (const fs::path& live : lives) {
-    auto newest = newest_beside(live, "pre-restore");
+    auto found = newest_beside(live, "pre-restore");
+    if (!found) return found.error();
+    const std::optional<fs::path>& newest = *found;
     std::error_code ec;
     if (!newest && !(resuming && fs::exists(live, ec))) {
       // Most likely a rollback that finished (its process perhaps killed
       // before it could say so): what it replaced sits beside as rolled-back.
-      auto rolled_back = newest_beside(live, "rolled-back");
+      auto listed = newest_beside(live, "rolled-back");
+      const std::optional<fs::path> rolled_back = listed ? *listed : std::nullopt;
       return make_error(ErrorKind::Usage,
                         "nothing to roll back: no " + live.filename().string() +
                             ".pre-restore-* in " + live.parent_path().string() +
@@ -386,7 +429,9 @@ Result<RollbackReport> rollback(const Node& node, const WaitOptions& wait) {
   std::error_code ec;
   fs::path restored_snap = node.dirs.snap_dir;
   if (!fs::exists(restored_snap, ec) || swaps.empty() || swaps.front().live != restored_snap) {
-    restored_snap = newest_beside(restored_snap, "rolled-back").value_or(restored_snap);
+    auto rolled_back = newest_beside(restored_snap, "rolled-back");
+    if (!rolled_back) return rolled_back.error();
+    restored_snap = rolled_back->value_or(restored_snap);
   }
   int64_t restored_round = highest_epoch_in(restored_snap).value_or(0) >> kRoundShift;
   auto epoch = epoch_for_round(round_of("rollback " + std::to_string(restored_round)), observed);
@@ -401,9 +446,12 @@ Result<RollbackReport> rollback(const Node& node, const WaitOptions& wait) {
   if (Status s = node.stop(*systemd); !s) return s.error();
   fault_point("rollback.after-stop");
   auto aside = swap_in(swaps, "rolled-back", "rollback");
+  if (!aside && aside.error().kind == ErrorKind::Unsafe) return aside.error();
   if (!aside) {
     (void)systemd->start_unit(node.unit, Clock::now() + node.start_timeout);
-    return aside.error();
+    return make_error(aside.error().kind,
+                      aside.error().message + ": the restored data is in place and the unit "
+                                              "restarted");
   }
   report.moved_aside = *aside;
   auto started = systemd->start_unit(node.unit, Clock::now() + node.start_timeout);

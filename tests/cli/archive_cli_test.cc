@@ -2,13 +2,15 @@
 // snapshot that does not load, and compressed snapshots that claim or make
 // far more bytes than they hold. Memory must follow the bytes the input
 // proves, and an archive zk-tool wrote must not fall back to an older
-// snapshot the way ZooKeeper does with its own directory.
+// snapshot the way ZooKeeper does with its own directory. Then `restore`'s
+// refusals that come before any service is asked.
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 #include <zlib.h>
 
 #include <algorithm>
 #include <cstdlib>
+#include <map>
 #include <string>
 
 #include "../snapshot/fixtures.h"
@@ -28,6 +30,15 @@ using testing::ScratchDir;
 using testing::write_file;
 using CliRun = testsupport::CapturedRun;
 
+// Every file under `dir` with its bytes.
+std::map<std::string, std::string> contents_of(const fs::path& dir) {
+  std::map<std::string, std::string> files;
+  for (const auto& e : fs::recursive_directory_iterator(dir)) {
+    if (e.is_regular_file()) files[fs::relative(e.path(), dir)] = testing::read_file(e.path());
+  }
+  return files;
+}
+
 CliRun zk_tool(std::vector<std::string> args) {
   args.insert(args.begin(), ZKTOOL_BINARY);
   return testsupport::run_captured(args);
@@ -42,12 +53,13 @@ std::string snappy_claiming_4_gib() {
   return s;
 }
 
-class VerifyCli : public ::testing::Test {
+class ArchiveCli : public ::testing::Test {
  protected:
   void SetUp() override { dir_.copy_zk38(); }
 
   // The zk38 restore set (its newest snapshot, the logs it needs, epochs)
-  // plus `extra` (archive path, bytes) written into the snapshot directory.
+  // plus, unless `extra_name` is empty, `extra_bytes` written into the
+  // snapshot directory under that name.
   // With a manifest: written by the real ArchiveWriter, the summary that of
   // the state without `extra`. Without: a dcos-zk style gzip tar.
   fs::path archive_with(const std::string& extra_name, const std::string& extra_bytes,
@@ -55,9 +67,11 @@ class VerifyCli : public ::testing::Test {
     auto state = zs::load_state(*zs::resolve_data_dirs(dir_.path() / "data", dir_.path() / "logs"));
     EXPECT_TRUE(state) << state.error().message;
     std::vector<ArchivedFile> files = files_to_archive(*state);
-    const fs::path extra = dir_.path() / "extra" / extra_name;
-    write_file(extra, extra_bytes);
-    files.push_back({extra, std::string(kArchivedSnapDir) + "/" + extra_name, std::nullopt});
+    if (!extra_name.empty()) {
+      const fs::path extra = dir_.path() / "extra" / extra_name;
+      write_file(extra, extra_bytes);
+      files.push_back({extra, std::string(kArchivedSnapDir) + "/" + extra_name, std::nullopt});
+    }
     const fs::path out = dir_.path() / (with_manifest ? "zk-tool.tar.zst" : "dcos-zk.tar.gz");
     if (with_manifest) {
       auto writer = archive::ArchiveWriter::open(out);
@@ -95,7 +109,7 @@ class VerifyCli : public ::testing::Test {
   ScratchDir dir_;
 };
 
-TEST_F(VerifyCli, ASnapshotThatDoesNotLoadFailsAnArchiveWithAManifest) {
+TEST_F(ArchiveCli, ASnapshotThatDoesNotLoadFailsAnArchiveWithAManifest) {
   fs::path archive = archive_with("snapshot.200.snappy", snappy_claiming_4_gib(), true);
   CliRun run = zk_tool({"verify", archive.string(), "--staging-dir", staging().string()});
   EXPECT_EQ(run.exit_code, 3) << run.out << run.err;
@@ -104,7 +118,7 @@ TEST_F(VerifyCli, ASnapshotThatDoesNotLoadFailsAnArchiveWithAManifest) {
   EXPECT_EQ(run.out.find("OK"), std::string::npos) << run.out;
 }
 
-TEST_F(VerifyCli, ADcosZkArchiveFallsBackAsZooKeeperWouldAndNamesTheSkippedSnapshot) {
+TEST_F(ArchiveCli, ADcosZkArchiveFallsBackAsZooKeeperWouldAndNamesTheSkippedSnapshot) {
   fs::path archive = archive_with("snapshot.200.snappy", snappy_claiming_4_gib(), false);
   CliRun run = zk_tool({"verify", archive.string(), "--staging-dir", staging().string()});
   EXPECT_EQ(run.exit_code, 0) << run.err;
@@ -147,7 +161,7 @@ std::string gzip_of_zeros(uint64_t size) {
 // 1 GiB of zeros in a 1 MiB gzip snapshot (and a few KiB of archive):
 // refused at 64 times its size, with zk-tool's peak memory (the sanitizers'
 // own overhead included) well under the 1.5 GiB a full decode would take.
-TEST_F(VerifyCli, AGzipBombIsRefusedAtItsExpansionLimitWithMemoryToMatch) {
+TEST_F(ArchiveCli, AGzipBombIsRefusedAtItsExpansionLimitWithMemoryToMatch) {
   const std::string bomb = gzip_of_zeros(uint64_t{1} << 30);
   ASSERT_LT(bomb.size(), 2u << 20);
   fs::path archive = archive_with("snapshot.200.gz", bomb, true);
@@ -166,7 +180,7 @@ TEST_F(VerifyCli, AGzipBombIsRefusedAtItsExpansionLimitWithMemoryToMatch) {
 
 // An honest snapshot that shrinks more than the default allows: refused,
 // then read in full once --max-expansion allows it.
-TEST_F(VerifyCli, MaxExpansionAdmitsWhatTheDefaultRefuses) {
+TEST_F(ArchiveCli, MaxExpansionAdmitsWhatTheDefaultRefuses) {
   const std::string zeros = gzip_of_zeros(uint64_t{128} << 20);
   fs::path archive = archive_with("snapshot.200.gz", zeros, true);
   CliRun refused = zk_tool({"verify", archive.string(), "--staging-dir", staging().string()});
@@ -182,6 +196,35 @@ TEST_F(VerifyCli, MaxExpansionAdmitsWhatTheDefaultRefuses) {
       << allowed.err;
   CliRun bad_flag = zk_tool({"verify", archive.string(), "--max-expansion", "0"});
   EXPECT_EQ(bad_flag.exit_code, 2) << bad_flag.err;
+}
+
+// A version-2 linked to another disk: a restore would move the link aside and
+// put a real directory in its place, off that disk. Refused before anything
+// is staged or any service asked; the link and its data stay as they were.
+TEST_F(ArchiveCli, RestoreRefusesALinkedVersion2AndNamesWhatToGiveInstead) {
+  const fs::path archive = archive_with("", "", true);
+  const fs::path data_dir = dir_.path() / "master";
+  fs::create_directories(data_dir);
+  fs::create_symlink(dir_.path() / "data" / "version-2", data_dir / "version-2");
+  const auto before = contents_of(dir_.path() / "data");
+  CliRun run = zk_tool({"restore", archive.string(), "--data-dir", data_dir.string(),
+                        "--data-log-dir", (dir_.path() / "logs").string(), "--unit",
+                        "zk-absent.service", "--systemd-address", "unix:path=/nonexistent",
+                        "--exhibitor-url", "http://127.0.0.1:1/exhibitor/v1/cluster/status"});
+  EXPECT_EQ(run.exit_code, 7) << run.err;
+  EXPECT_EQ(run.err, "zk-tool restore: " + (data_dir / "version-2").string() +
+                         " is a symbolic link to " + (dir_.path() / "data" / "version-2").string() +
+                         ": restore would replace it with a directory in " + data_dir.string() +
+                         "; give the directory it points into (--data-dir, --data-log-dir) "
+                         "instead; nothing was changed\n");
+  EXPECT_TRUE(fs::is_symlink(data_dir / "version-2"));
+  EXPECT_EQ(contents_of(dir_.path() / "data"), before);
+  CliRun rollback = zk_tool({"rollback", "--data-dir", data_dir.string(), "--data-log-dir",
+                             (dir_.path() / "logs").string(), "--unit", "zk-absent.service",
+                             "--systemd-address", "unix:path=/nonexistent", "--exhibitor-url",
+                             "http://127.0.0.1:1/exhibitor/v1/cluster/status"});
+  EXPECT_EQ(rollback.exit_code, 7) << rollback.err;
+  EXPECT_TRUE(fs::is_symlink(data_dir / "version-2"));
 }
 
 }  // namespace
