@@ -1,15 +1,14 @@
 #include "lock.h"
 
-#include "file_ops.h"
-
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <chrono>
 #include <cstring>
 #include <ctime>
+
+#include "file_ops.h"
 
 namespace zktool {
 
@@ -17,11 +16,16 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr const char* kLockName = ".zk-tool.lock";
+constexpr const char* kRecordName = ".zk-tool.lock";
+constexpr size_t kMaxRecord = 512;
 
-std::string read_record(int fd) {
-  std::string text(512, '\0');
-  ssize_t n = ::pread(fd, text.data(), text.size(), 0);
+// The record in `name`, as far as it is one: a link or anything not a
+// regular file reads as no record, and only its first bytes are read.
+std::string read_record(int dir, const std::string& name) {
+  UniqueFd fd(::openat(dir, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+  if (!fd.valid()) return {};
+  std::string text(kMaxRecord, '\0');
+  ssize_t n = ::pread(fd.get(), text.data(), text.size(), 0);
   text.resize(n > 0 ? static_cast<size_t>(n) : 0);
   while (!text.empty() && (text.back() == '\n' || text.back() == '\0')) text.pop_back();
   return text;
@@ -39,51 +43,40 @@ std::string make_record(const std::string& command) {
 }  // namespace
 
 Result<DirectoryLock> DirectoryLock::acquire(const fs::path& data_dir, const std::string& command) {
-  return acquire_file(data_dir / kLockName, data_dir, command);
+  return acquire_in(data_dir, kRecordName, data_dir, command);
 }
 
-Result<DirectoryLock> DirectoryLock::acquire_file(const fs::path& path, const fs::path& guarded,
-                                                  const std::string& command) {
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) return make_error(ErrorKind::Io, path.string() + ": " + std::strerror(errno));
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    int err = errno;
-    std::string holder = read_record(fd);
-    ::close(fd);
+Result<DirectoryLock> DirectoryLock::acquire_in(const fs::path& dir, const std::string& record,
+                                                const fs::path& guarded,
+                                                const std::string& command) {
+  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd.valid()) return make_error(ErrorKind::Io, dir.string() + ": " + std::strerror(errno));
+  if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+    const int err = errno;
     if (err == EWOULDBLOCK) {
+      const std::string holder = read_record(fd.get(), record);
       return make_error(ErrorKind::Locked,
                         guarded.string() + " is locked by another zk-tool run (" +
                             (holder.empty() ? std::string("holder unknown") : holder) + ")");
     }
-    return make_error(ErrorKind::Io, path.string() + ": flock: " + std::strerror(err));
+    return make_error(ErrorKind::Io, dir.string() + ": flock: " + std::strerror(err));
   }
   // We hold the lock, so whoever wrote a record here is gone.
-  std::string previous = read_record(fd);
   std::optional<std::string> stale;
-  if (!previous.empty()) stale = previous;
-  std::string record = make_record(command);
-  if (::ftruncate(fd, 0) != 0 ||
-      ::pwrite(fd, record.data(), record.size(), 0) != static_cast<ssize_t>(record.size())) {
-    int err = errno;
-    ::close(fd);
-    return make_error(ErrorKind::Io, path.string() + ": " + std::strerror(err));
+  if (std::string previous = read_record(fd.get(), record); !previous.empty()) stale = previous;
+  if (Status s = write_file_atomically_at(fd.get(), dir, record, make_record(command), 0600); !s) {
+    return s.error();
   }
-  return DirectoryLock(fd, path, std::move(stale));
-}
-
-DirectoryLock::DirectoryLock(DirectoryLock&& other) noexcept
-    : fd_(other.fd_), path_(std::move(other.path_)), stale_holder_(std::move(other.stale_holder_)) {
-  other.fd_ = -1;
+  return DirectoryLock(std::move(fd), dir / record, std::move(stale));
 }
 
 DirectoryLock::~DirectoryLock() {
-  if (fd_ < 0) return;
+  if (!dir_.valid()) return;
   // An empty record means "released cleanly"; a record left behind means the
-  // holder died.
-  if (::ftruncate(fd_, 0) != 0) {
-    // Nothing to do: the next run will merely report us as a stale holder.
-  }
-  ::close(fd_);
+  // holder died. A record that cannot be emptied merely makes the next run
+  // report us as a stale holder.
+  (void)write_file_atomically_at(dir_.get(), record_.parent_path(), record_.filename().string(),
+                                 "", 0600);
 }
 
 }  // namespace zktool

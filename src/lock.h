@@ -1,12 +1,16 @@
 // One zk-tool run at a time per ZooKeeper data directory (DESIGN.md rule 7),
-// or per any other path whose lock file must live outside it (a replicated
-// log replica, which restore moves aside and replaces).
+// or per replicated log replica (locked through its parent directory, since
+// restore moves the replica itself aside and replaces it).
 //
-// The lock is flock(2) on `<dataDir>/.zk-tool.lock`: the kernel drops it when
-// the holder exits, however it exits, so a lock can never outlive its process.
-// The file also records who holds it (pid, host, command, start time) so that
-// a refused run can say who is in the way, and a run that finds a record
-// whose process is gone can say the previous run was killed.
+// The lock is flock(2) on the directory itself: the kernel drops it when the
+// holder exits, however it exits, so a lock can never outlive its process;
+// and a directory cannot be swapped by its owner the way a file inside it
+// can, so whoever owns ZooKeeper's data directory cannot hand two runs two
+// different locks. Beside it a record (`<dataDir>/.zk-tool.lock`) says who
+// holds it (pid, host, command, start time), so that a refused run can say
+// who is in the way and a run that finds a record whose process is gone can
+// say the previous run was killed. The record is rewritten atomically
+// (write_file_atomically_at), never opened for writing in place.
 #pragma once
 
 #include <filesystem>
@@ -15,6 +19,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "common/unique_fd.h"
 
 namespace zktool {
 
@@ -24,13 +29,14 @@ class DirectoryLock {
   // the holder, when another run holds it; never waits.
   static Result<DirectoryLock> acquire(const std::filesystem::path& data_dir,
                                        const std::string& command);
-  // The same with the lock in `lock_file` (created if missing; its directory
-  // must exist), guarding `guarded`, which the refusal names.
-  static Result<DirectoryLock> acquire_file(const std::filesystem::path& lock_file,
-                                            const std::filesystem::path& guarded,
-                                            const std::string& command);
+  // The same with the lock on `dir` and its record in `record` there,
+  // guarding `guarded`, which the refusal names.
+  static Result<DirectoryLock> acquire_in(const std::filesystem::path& dir,
+                                          const std::string& record,
+                                          const std::filesystem::path& guarded,
+                                          const std::string& command);
 
-  DirectoryLock(DirectoryLock&& other) noexcept;
+  DirectoryLock(DirectoryLock&& other) noexcept = default;
   DirectoryLock& operator=(DirectoryLock&&) = delete;
   ~DirectoryLock();
 
@@ -45,10 +51,10 @@ class DirectoryLock {
   }
 
  private:
-  DirectoryLock(int fd, std::filesystem::path path, std::optional<std::string> stale)
-      : fd_(fd), path_(std::move(path)), stale_holder_(std::move(stale)) {}
-  int fd_ = -1;
-  std::filesystem::path path_;
+  DirectoryLock(UniqueFd dir, std::filesystem::path record, std::optional<std::string> stale)
+      : dir_(std::move(dir)), record_(std::move(record)), stale_holder_(std::move(stale)) {}
+  UniqueFd dir_;  // holds the flock
+  std::filesystem::path record_;
   std::optional<std::string> stale_holder_;
 };
 

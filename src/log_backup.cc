@@ -50,9 +50,12 @@ fs::path with_suffix(const fs::path& replica, std::string_view suffix) {
   return path;
 }
 
-// Outside the replica, which a restore moves aside and replaces.
+// On the replica's parent, since a restore moves the replica aside and
+// replaces it; the record sits beside the replica.
 Result<DirectoryLock> lock_replica(const fs::path& replica, const std::string& command) {
-  return DirectoryLock::acquire_file(with_suffix(replica, ".zk-tool.lock"), replica, command);
+  return DirectoryLock::acquire_in(replica.parent_path(),
+                                   with_suffix(replica, ".zk-tool.lock").filename().string(),
+                                   replica, command);
 }
 
 // Where a restore builds the new replica: a scratch directory beside it.

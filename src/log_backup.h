@@ -7,9 +7,10 @@
 // and writes nothing to the directory. A unit that was stopped is started
 // again whatever happened in between.
 //
-// One run at a time per replica: both take a lock in `<replica>.zk-tool.lock`
-// beside the replica (never inside it, since restore replaces it); a second
-// run is ErrorKind::Locked naming the holder. Both first settle what an
+// One run at a time per replica: both lock the replica's parent directory,
+// with the record in `<replica>.zk-tool.lock` beside the replica (never
+// inside it, since restore replaces it); a second run is ErrorKind::Locked
+// naming the holder. Both first settle what an
 // interrupted restore left (see restore_replicated_log).
 #pragma once
 

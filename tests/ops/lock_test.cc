@@ -4,13 +4,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
+#include <iterator>
 
 #include "../snapshot/fixtures.h"
 
 namespace zktool {
 namespace {
 
+namespace fs = std::filesystem;
 using testing::ScratchDir;
 
 TEST(DirectoryLock, ASecondRunIsRefusedAndToldWhoHoldsIt) {
@@ -56,6 +60,43 @@ TEST(DirectoryLock, AnUnwritableDirectoryIsAnIoError) {
   auto lock = DirectoryLock::acquire("/nonexistent/dir", "backup");
   ASSERT_FALSE(lock);
   EXPECT_EQ(lock.error().kind, ErrorKind::Io);
+}
+
+// The data directory's owner (nobody) swaps the record for a link to a file
+// only root may write, then deletes it while a run holds the lock, hoping the
+// next run takes a fresh lock: neither works, since the lock is the
+// directory's and the record is only ever replaced.
+TEST(DirectoryLock, TheDirectorysOwnerCanNeitherRedirectTheRecordNorSplitTheLock) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root: plays the directory's owner as nobody";
+  ScratchDir scratch;
+  fs::permissions(scratch.path(), fs::perms(0755));
+  const fs::path dir = scratch.path() / "data", secret = scratch.path() / "root-only";
+  fs::create_directory(dir);
+  ASSERT_EQ(std::system(("chown nobody: " + dir.string()).c_str()), 0);
+  {
+    std::ofstream(secret) << "root's secret";
+  }
+  fs::permissions(secret, fs::perms(0600));
+  auto as_nobody = [&](const std::string& script) {
+    return std::system(("cd " + dir.string() + " && /usr/sbin/runuser -u nobody -- sh -c '" +
+                        script + "'")
+                           .c_str());
+  };
+  ASSERT_EQ(as_nobody("ln -s " + secret.string() + " .zk-tool.lock"), 0);
+  {
+    auto first = DirectoryLock::acquire(dir, "restore");
+    ASSERT_TRUE(first) << first.error().message;
+    EXPECT_FALSE(first->stale_holder()) << "a link is no record";
+    EXPECT_FALSE(fs::is_symlink(dir / ".zk-tool.lock"));
+    ASSERT_EQ(as_nobody("rm -f .zk-tool.lock"), 0);
+    auto second = DirectoryLock::acquire(dir, "backup");
+    ASSERT_FALSE(second) << "the lock must not follow its record";
+    EXPECT_EQ(second.error().kind, ErrorKind::Locked);
+  }
+  std::ifstream in(secret);
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), "root's secret");
+  EXPECT_EQ(fs::status(secret).permissions(), fs::perms(0600));
+  EXPECT_TRUE(DirectoryLock::acquire(dir, "backup")) << "free once the holder is gone";
 }
 
 }  // namespace

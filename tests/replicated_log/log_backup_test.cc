@@ -209,14 +209,14 @@ TEST(LogBackupCli, BacksUpAndRestoresThroughTheBinary) {
   EXPECT_NE(out.err.find("--blank"), std::string::npos) << out.err;
 }
 
-// One run at a time: the lock lives beside the replica, and a second run is
-// refused with exit 8, naming the run that holds it.
+// One run at a time: the lock is on the replica's parent, its record beside
+// the replica, and a second run is refused with exit 8, naming the holder.
 TEST(LogBackupCli, ASecondRunIsRefusedNamingTheHolder) {
   TempDir tmp;
   const fs::path replica = tmp.path() / "replica";
   write_sample_replica(replica);
-  auto held = DirectoryLock::acquire_file(tmp.path() / "replica.zk-tool.lock", replica,
-                                          "log restore");
+  auto held = DirectoryLock::acquire_in(tmp.path(), "replica.zk-tool.lock", replica,
+                                        "log restore");
   ASSERT_TRUE(held) << held.error().message;
   const auto before = read_tree(replica);
   const std::string bin = shell_quote(ZKTOOL_BINARY);
