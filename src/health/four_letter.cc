@@ -7,8 +7,12 @@
 
 #include <cerrno>
 #include <charconv>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <system_error>
+#include <thread>
 
 #include "health/excerpt.h"
 
@@ -69,23 +73,59 @@ Result<int> connect_one(const addrinfo& address, Clock::time_point deadline) {
   return make_error(ErrorKind::Unhealthy, errno_text(error));
 }
 
+// One getaddrinfo answer, shared by the thread that asks and the caller.
+struct Resolution {
+  std::mutex mutex;
+  std::condition_variable answered;
+  bool done = false;
+  int rc = 0;
+  addrinfo* addresses = nullptr;
+  ~Resolution() {
+    if (addresses != nullptr) ::freeaddrinfo(addresses);
+  }
+};
+
+// getaddrinfo has no deadline of its own: a resolver that does not answer
+// holds it for resolv.conf's timeout times its attempts, per address family,
+// far past a probe's deadline. So it runs on a thread of its own; at the
+// deadline the caller goes on without it, and the thread, whenever it ends,
+// frees its answer alone.
+Result<std::shared_ptr<Resolution>> resolve(const std::string& host, int port,
+                                            Clock::time_point deadline) {
+  auto resolution = std::make_shared<Resolution>();
+  std::thread([resolution, host, service = std::to_string(port)] {
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICSERV;
+    addrinfo* addresses = nullptr;
+    const int rc = ::getaddrinfo(host.c_str(), service.c_str(), &hints, &addresses);
+    std::lock_guard lock(resolution->mutex);
+    resolution->rc = rc;
+    resolution->addresses = addresses;
+    resolution->done = true;
+    resolution->answered.notify_all();
+  }).detach();
+  std::unique_lock lock(resolution->mutex);
+  if (!resolution->answered.wait_until(lock, deadline, [&] { return resolution->done; })) {
+    return make_error(ErrorKind::Unhealthy, "cannot resolve: no answer from the resolver in time");
+  }
+  if (resolution->rc != 0) {
+    return make_error(ErrorKind::Unhealthy,
+                      std::string("cannot resolve: ") + ::gai_strerror(resolution->rc));
+  }
+  return resolution;
+}
+
 // Tries every address the host resolves to, within one deadline.
 Result<int> connect_host(const std::string& host, int port, Clock::time_point deadline) {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_NUMERICSERV;
-  addrinfo* addresses = nullptr;
-  int rc = ::getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &addresses);
-  if (rc != 0) {
-    return make_error(ErrorKind::Unhealthy, std::string("cannot resolve: ") + ::gai_strerror(rc));
-  }
+  auto resolved = resolve(host, port, deadline);
+  if (!resolved) return resolved.error();
   Result<int> last = make_error(ErrorKind::Unhealthy, "no address");
-  for (const addrinfo* a = addresses; a != nullptr; a = a->ai_next) {
+  for (const addrinfo* a = (*resolved)->addresses; a != nullptr; a = a->ai_next) {
     last = connect_one(*a, deadline);
     if (last || Clock::now() >= deadline) break;
   }
-  ::freeaddrinfo(addresses);
   return last;
 }
 

@@ -2,11 +2,18 @@
 // transport's deadlines and bounds, and both against a real ensemble.
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <gtest/gtest.h>
 
+#include "../support/files.h"
 #include "health/four_letter.h"
 #include "health_test_support.h"
 #include "support/zk_client.h"
@@ -161,6 +168,53 @@ TEST(FourLetterWord, AServerThatNeverAnswersTimesOut) {
       << reply.error().message;
   EXPECT_GE(took, 650ms);
   EXPECT_LT(took, 1400ms);
+}
+
+// A resolver that takes the query and never answers (resolv.conf says wait
+// 30 s, 3 times): the probe still ends at its deadline. The stalled resolver
+// is a UDP socket of this test's; the child sees it through a resolv.conf
+// bound over the real one in a mount namespace of its own.
+TEST(FourLetterWord, AResolverThatNeverAnswersStillEndsAtTheDeadline) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root: a mount namespace and port 53";
+  int dns = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(dns, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(53);
+  ASSERT_EQ(::inet_pton(AF_INET, "127.77.0.1", &address.sin_addr), 1);
+  ASSERT_EQ(::bind(dns, reinterpret_cast<sockaddr*>(&address), sizeof address), 0)
+      << std::strerror(errno);
+  testing::TempDir dir;
+  const std::string conf = (dir.path() / "resolv.conf").string();
+  testing::write_file(conf, "nameserver 127.77.0.1\noptions timeout:30 attempts:3\n");
+
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    if (::unshare(CLONE_NEWNS) != 0 ||
+        ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+        ::mount(conf.c_str(), "/etc/resolv.conf", nullptr, MS_BIND, nullptr) != 0) {
+      ::_exit(10);
+    }
+    const auto start = std::chrono::steady_clock::now();
+    auto reply = health::four_letter_word("zk-tool-stall.example", 2181, "srvr", 700ms);
+    const auto took = elapsed_since(start);
+    if (reply) ::_exit(11);
+    if (reply.error().message !=
+        "srvr to zk-tool-stall.example:2181: cannot resolve: no answer from the resolver in time") {
+      ::_exit(12);
+    }
+    ::_exit(took < 650ms ? 13 : took > 1500ms ? 14 : 0);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  // The query reached the stalled resolver: the name was looked up there.
+  char query[512];
+  const ssize_t got = ::recv(dns, query, sizeof query, MSG_DONTWAIT);
+  ::close(dns);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "10 namespace, 11 answered, 12 message, 13 early, 14 late";
+  EXPECT_GT(got, 0) << "no query reached the stalled resolver";
 }
 
 using FourLetterLiveTest = LiveEnsembleTest;
