@@ -1,5 +1,7 @@
 #include "backup.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -30,17 +32,25 @@ constexpr auto kSrvrTimeout = std::chrono::milliseconds(2000);
 
 // ZooKeeper's cheap test before it parses a snapshot (SnapStream.isValidSnapshot):
 // a plain snapshot ends with the seal's "/", a compressed one starts with its magic.
+// It reads those few bytes of the live file with pread: a live file is never
+// mapped, so nothing ZooKeeper does to it meanwhile can fault this process.
 bool looks_complete(const fs::path& file) {
-  auto bytes = zs::Bytes::map_file(file);
-  if (!bytes) return false;
-  std::string_view v = (*bytes)->view();
+  UniqueFd fd(::open(file.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  struct stat st {};
+  if (!fd.valid() || ::fstat(fd.get(), &st) != 0) return false;
+  const auto size = static_cast<uint64_t>(st.st_size);
+  auto bytes_at = [&](uint64_t offset, size_t length) {
+    std::string bytes(length, '\0');
+    const ssize_t n = ::pread(fd.get(), bytes.data(), length, static_cast<off_t>(offset));
+    return n == static_cast<ssize_t>(length) ? bytes : std::string();
+  };
   switch (zs::compression_for_name(file.filename().string())) {
     case zs::SnapshotCompression::Gzip:
-      return v.size() >= 2 && v[0] == '\x1f' && v[1] == '\x8b';
+      return size >= 2 && bytes_at(0, 2) == std::string_view("\x1f\x8b", 2);
     case zs::SnapshotCompression::Snappy:
-      return v.size() >= 8 && v.substr(0, 8) == std::string_view("\x82SNAPPY\0", 8);
+      return size >= 8 && bytes_at(0, 8) == std::string_view("\x82SNAPPY\0", 8);
     case zs::SnapshotCompression::None:
-      return v.size() >= 10 && v.substr(v.size() - 5) == std::string_view("\0\0\0\1/", 5);
+      return size >= 10 && bytes_at(size - 5, 5) == std::string_view("\0\0\0\1/", 5);
   }
   return false;
 }

@@ -8,6 +8,7 @@
 
 #include "command.h"
 #include "common/printable.h"
+#include "exit_codes.h"
 #include "file_ops.h"
 #include "snapshot/zookeeper_state.h"
 #include "zk_archive.h"
@@ -238,6 +239,11 @@ class InspectCommand : public Command {
     if (fs::is_regular_file(*dir_, ec)) return inspect_archive(*dir_);
     auto dirs = zs::resolve_data_dirs(*dir_, data_log_dir);
     if (!dirs) return dirs.error();
+    // The files are ZooKeeper's, mapped in place while it may run.
+    exit_on_sigbus("zk-tool inspect: " + printable(dirs->log_dir.string()) +
+                       ": a file shrank while it was read (ZooKeeper cut a log short?); "
+                       "nothing was changed, run inspect again",
+                   kExitIo);
     zs::LoadOptions load;
     load.snapshot = read_;
     auto state = zs::load_state(*dirs, load);
