@@ -1,5 +1,7 @@
 // Backup and restore of one ZooKeeper node: zk-tool against the dcos-zk
-// algorithm (DESIGN.md section 10), in one run on the same R1 data, with the
+// algorithm (back up: copy the directory with cp -p, then a gzip tar with
+// Python's tarfile; restore: copy the live directory aside, delete it,
+// extract), in one run on the same R1 data, with the
 // issue's targets beside each ratio because absolute times drift here.
 //
 //   bench-backup --zk-tool BIN [--znodes N] [--repeat N] [--dir DIR]

@@ -1,4 +1,5 @@
-// Backup of one ZooKeeper node (DESIGN.md sections 3 and 4).
+// Backup of one ZooKeeper node, into an archive as src/archive/FORMAT.md
+// describes, under the README's safety rules.
 //
 // Hot (the default): nothing is stopped. The restore set is copied while
 // ZooKeeper runs, cut at the zxid the server reports as applied after the

@@ -1,5 +1,7 @@
 #include "config_file.h"
 
+#include <map>
+
 #include "key_value_file.h"
 
 namespace zktool {
@@ -15,31 +17,48 @@ std::string unquote(std::string v) {
 
 }  // namespace
 
-Result<ConfigEntries> read_config_file(const std::filesystem::path& file, bool required) {
+Result<ConfigFile> read_config_file(const std::filesystem::path& file, bool required) {
   std::error_code ec;
-  if (!required && !std::filesystem::exists(file, ec)) return ConfigEntries{};
-  auto lines = read_key_value_file(file, /*strict=*/true);
+  if (!required && !std::filesystem::exists(file, ec)) return ConfigFile{file, {}};
+  auto lines = read_key_value_file(file, KeyValueSyntax::kZkToolConf);
   if (!lines) return make_error(ErrorKind::Usage, lines.error().message);
-  ConfigEntries entries;
-  for (KeyValue& kv : *lines) entries.emplace_back(std::move(kv.key), unquote(std::move(kv.value)));
-  return entries;
+  ConfigFile config{file, {}};
+  std::map<std::string, int> first_line;
+  for (KeyValue& kv : *lines) {
+    auto [seen, fresh] = first_line.emplace(kv.key, kv.line);
+    if (!fresh) {
+      return make_error(ErrorKind::Usage, file.string() + ":" + std::to_string(kv.line) + ": " +
+                                              kv.key + " is set again (first on line " +
+                                              std::to_string(seen->second) + ")");
+    }
+    kv.value = unquote(std::move(kv.value));
+    config.entries.push_back(std::move(kv));
+  }
+  return config;
 }
 
-std::vector<std::string> config_arguments(const CLI::App& command, const ConfigEntries& entries) {
+Result<std::vector<std::string>> config_arguments(const CLI::App& command,
+                                                  const ConfigFile& config) {
   std::vector<std::string> args;
-  for (const auto& [name, value] : entries) {
+  for (const KeyValue& entry : config.entries) {
     const CLI::Option* option = nullptr;
     for (const CLI::Option* o : command.get_options()) {
       for (const std::string& long_name : o->get_lnames()) {
-        if (long_name == name) option = o;
+        if (long_name == entry.key) option = o;
       }
     }
-    if (option == nullptr || name == "config" || option->count() > 0) continue;
-    if (option->get_type_size() == 0) {  // a flag
-      if (value == "true") args.push_back("--" + name);
+    if (option == nullptr || entry.key == "config" || option->count() > 0) continue;
+    if (option->get_expected_max() == 0) {  // a flag: it takes no value on the command line
+      if (entry.value != "true" && entry.value != "false") {
+        return make_error(ErrorKind::Usage, config.path.string() + ":" +
+                                                std::to_string(entry.line) + ": " + entry.key +
+                                                " is a flag: true or false, not \"" +
+                                                entry.value + "\"");
+      }
+      if (entry.value == "true") args.push_back("--" + entry.key);
       continue;
     }
-    args.push_back("--" + name + "=" + value);
+    args.push_back("--" + entry.key + "=" + entry.value);
   }
   return args;
 }

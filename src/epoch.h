@@ -1,5 +1,5 @@
 // Restore generations: how a restored node is kept from ever being synced
-// back to the data it replaced (DESIGN.md rule 8).
+// back to the data it replaced (README safety rule 8).
 //
 // A ZooKeeper server refuses to follow a leader whose epoch is below its own
 // accepted epoch, and elections prefer the highest epoch. So a restore writes

@@ -1,4 +1,4 @@
-// One zk-tool run at a time per ZooKeeper data directory (DESIGN.md rule 7),
+// One zk-tool run at a time per ZooKeeper data directory (README safety rule 7),
 // or per replicated log replica (locked through its parent directory, since
 // restore moves the replica itself aside and replaces it).
 //

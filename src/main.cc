@@ -47,7 +47,12 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "zk-tool: %s\n", entries.error().message.c_str());
         return zktool::kExitUsage;
       }
-      std::vector<std::string> extra = zktool::config_arguments(*sub, *entries);
+      auto from_file = zktool::config_arguments(*sub, *entries);
+      if (!from_file) {
+        std::fprintf(stderr, "zk-tool: %s\n", from_file.error().message.c_str());
+        return zktool::kExitUsage;
+      }
+      const std::vector<std::string>& extra = *from_file;
       if (extra.empty()) break;
       std::vector<std::string> again(argv + 1, argv + argc);
       again.insert(again.end(), extra.begin(), extra.end());

@@ -57,7 +57,7 @@ struct Node {
   Result<health::EnsembleHealth> probe(std::chrono::milliseconds timeout) const;
   // srvr on this node's own client port.
   health::MemberHealth probe_self(std::chrono::milliseconds timeout) const;
-  // Stops the unit and confirms, as rule 6 asks, that it is inactive with
+  // Stops the unit and confirms, as safety rule 6 asks, that it is inactive with
   // MainPID 0 (ServiceManager) and that nothing answers on the client port.
   Status stop(service::ServiceManager& systemd) const;
 };

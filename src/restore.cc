@@ -262,7 +262,7 @@ Result<RestoreReport> restore(const Node& node, const RestoreRequest& request) {
                                                 "); nothing was changed");
   }
 
-  // 1. Prove the archive, staged beside the live data (rule 1).
+  // 1. Prove the archive, staged beside the live data (safety rule 1).
   if (Status s = check_staging_space(request.archive, node.data_dir); !s) return s.error();
   auto staged = stage_and_verify(request.archive, node.data_dir, request.read);
   if (!staged) return staged.error();
@@ -335,7 +335,7 @@ Result<RestoreReport> restore(const Node& node, const RestoreRequest& request) {
                         std::to_string(generation_of(*epoch)));
   if (request.dry_run) return report;
 
-  // 3. Stop, swap, start (rules 2, 5, 6).
+  // 3. Stop, swap, start (safety rules 2, 5, 6).
   auto systemd = service::ServiceManager::connect(node.bus);
   if (!systemd) return systemd.error();
   const auto down_at = Clock::now();

@@ -1,4 +1,4 @@
-// Restore and rollback of one ZooKeeper node (DESIGN.md section 4).
+// Restore and rollback of one ZooKeeper node, under the README's safety rules.
 //
 // restore: prove the archive into a staging directory on the data's own file
 // system, give it a new restore generation (epoch.h) and the owner and mode

@@ -1,5 +1,6 @@
 #include "zoo_cfg.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include "key_value_file.h"
@@ -17,6 +18,12 @@ std::optional<int> parse_int(std::string_view s) {
   return v;
 }
 
+std::optional<int> parse_port(std::string_view s) {
+  auto port = parse_int(s);
+  if (!port || *port < 1 || *port > 65535) return std::nullopt;
+  return port;
+}
+
 // server.N=host:peerPort:electionPort[:role][;[clientHost:]clientPort]
 Result<ZooCfgServer> parse_server(const std::string& key, const std::string& value,
                                   const fs::path& file) {
@@ -30,21 +37,27 @@ Result<ZooCfgServer> parse_server(const std::string& key, const std::string& val
   std::string_view v = value;
   auto semi = v.find(';');
   std::string_view addresses = v.substr(0, semi);
-  server.host = std::string(addresses.substr(0, addresses.find(':')));
+  if (addresses.starts_with('[')) {  // an IPv6 address: [2001:db8::1]:2888:3888
+    const size_t close = addresses.find(']');
+    if (close == std::string_view::npos) return bad("no ']' after an IPv6 address");
+    server.host = std::string(addresses.substr(1, close - 1));
+  } else {
+    server.host = std::string(addresses.substr(0, addresses.find(':')));
+  }
   if (server.host.empty()) return bad("no host");
   if (semi != std::string_view::npos) {
     std::string_view client = v.substr(semi + 1);
-    auto port = parse_int(client.substr(client.rfind(':') == std::string_view::npos
-                                            ? 0
-                                            : client.rfind(':') + 1));
-    if (!port) return bad("client port is not a number");
+    auto port = parse_port(client.substr(client.rfind(':') == std::string_view::npos
+                                             ? 0
+                                             : client.rfind(':') + 1));
+    if (!port) return bad("the client port is not a port number (1 to 65535)");
     server.client_port = *port;
   }
   return server;
 }
 
 Status read_lines(const fs::path& file, ZooCfg& cfg, bool servers_only) {
-  auto lines = read_key_value_file(file, /*strict=*/false);
+  auto lines = read_key_value_file(file, KeyValueSyntax::kJavaProperties);
   if (!lines) return lines.error();
   for (const KeyValue& kv : *lines) {
     const std::string& key = kv.key;
@@ -52,6 +65,8 @@ Status read_lines(const fs::path& file, ZooCfg& cfg, bool servers_only) {
     if (key.rfind("server.", 0) == 0) {
       auto server = parse_server(key, value, file);
       if (!server) return server.error();
+      // As in java.util.Properties, a key given again replaces the first.
+      std::erase_if(cfg.servers, [&](const ZooCfgServer& s) { return s.id == server->id; });
       cfg.servers.push_back(server.value());
     } else if (servers_only) {
       continue;
@@ -60,8 +75,11 @@ Status read_lines(const fs::path& file, ZooCfg& cfg, bool servers_only) {
     } else if (key == "dataLogDir") {
       cfg.data_log_dir = fs::path(value);
     } else if (key == "clientPort") {
-      auto port = parse_int(value);
-      if (!port) return make_error(ErrorKind::Usage, file.string() + ": clientPort is not a number");
+      auto port = parse_port(value);
+      if (!port) {
+        return make_error(ErrorKind::Usage,
+                          file.string() + ": clientPort is not a port number (1 to 65535)");
+      }
       cfg.client_port = *port;
     } else if (key == "dynamicConfigFile") {
       fs::path dynamic = value;

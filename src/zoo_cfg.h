@@ -24,7 +24,8 @@ struct ZooCfg {
   std::vector<ZooCfgServer> servers;  // empty for a standalone server
 };
 
-// Reads `file` (key=value lines, # comments). A missing dataDir is an error.
+// Reads `file` as ZooKeeper does (Java properties: key_value_file.h). A
+// missing dataDir, or a port that is not one, is ErrorKind::Usage.
 // A dynamic config file (dynamicConfigFile=) is read for its server lines.
 Result<ZooCfg> read_zoo_cfg(const std::filesystem::path& file);
 

@@ -1,5 +1,6 @@
-// Exhibitor's cluster status API (GET /exhibitor/v1/cluster/status, section 6
-// of DESIGN.md) over libcurl: one bounded request, a strictly checked answer.
+// Exhibitor's cluster status API (GET /exhibitor/v1/cluster/status, a JSON
+// array with one object per member: hostname, code, description, isLeader)
+// over libcurl: one bounded request, a strictly checked answer.
 #pragma once
 
 #include <chrono>

@@ -7,7 +7,7 @@
 // main process (a stop job is "done" even when the unit ends "failed"); a
 // start when the unit is active, with a main process for the types whose main
 // process systemd spawns itself. The returned UnitState lets the caller add
-// its own checks (e.g. that the client port no longer answers, rule 6). A
+// its own checks (e.g. that the client port no longer answers, safety rule 6). A
 // start job of a Type=simple service is done once the process is forked, so
 // one that dies right afterwards can still read as started: only the
 // caller's health check proves a start.

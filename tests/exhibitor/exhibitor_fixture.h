@@ -1,4 +1,4 @@
-// A stand-in for Exhibitor's status API (DESIGN.md section 6), which is not
+// A stand-in for Exhibitor's status API (src/health/exhibitor_client.h), which is not
 // packaged here: a single-purpose HTTP/1.1 server on 127.0.0.1 that answers
 // GET /exhibitor/v1/cluster/status from the live state of real ZooKeeper
 // nodes, probed with ruok and srvr per request the way Exhibitor's Checker

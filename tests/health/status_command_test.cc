@@ -196,7 +196,8 @@ TEST(StatusCommand, CommandLineMistakesExitTwo) {
 TEST(StatusCommand, AZooCfgItCannotReadExitsFour) {
   auto run = run_zk_tool({"status", "--health", "zk", "--zoo-cfg", "/nonexistent/zoo.cfg"});
   EXPECT_EQ(run.exit_code, 4) << run.err;
-  EXPECT_EQ(run.err, "zk-tool status: /nonexistent/zoo.cfg: cannot read\n");
+  EXPECT_EQ(run.err,
+            "zk-tool status: /nonexistent/zoo.cfg: cannot read: No such file or directory\n");
 }
 
 // Credentials in the Exhibitor URL (DC/OS Enterprise puts them there) never reach stderr, stdout

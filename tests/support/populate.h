@@ -1,6 +1,6 @@
 // Real data for real ZooKeeper servers: the conformance data set (every kind
 // of znode, ACL and write, described so tests can check a tree against it)
-// and DESIGN.md's R1 benchmark data set. Both write through the client API;
+// and the R1 benchmark data set (README, Performance). Both write through the client API;
 // ZooKeeper itself produces the snapshots and logs under test.
 #pragma once
 

@@ -1,4 +1,4 @@
-// A real `systemd --user` manager for one test (DESIGN.md section 9), so
+// A real `systemd --user` manager for one test, so
 // that service control is tested against systemd itself. Needs root.
 //
 // What works on these machines (Debian 12, systemd 252, PID 1 not systemd,
