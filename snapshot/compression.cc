@@ -132,6 +132,15 @@ SnapshotCompression compression_for_name(std::string_view file_name) {
   return SnapshotCompression::None;
 }
 
+std::string_view stream_magic(SnapshotCompression method) {
+  switch (method) {
+    case SnapshotCompression::Gzip: return std::string_view("\x1f\x8b", 2);
+    case SnapshotCompression::Snappy: return std::string_view(kSnappyMagic, sizeof kSnappyMagic);
+    case SnapshotCompression::None: break;
+  }
+  return {};
+}
+
 Result<std::shared_ptr<const Bytes>> decompress(SnapshotCompression method, std::string_view input,
                                                 const std::string& name, uint64_t max_output) {
   switch (method) {

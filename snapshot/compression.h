@@ -20,6 +20,10 @@ enum class SnapshotCompression { None, Gzip, Snappy };
 // Chosen by the file name's last extension, as ZooKeeper does.
 SnapshotCompression compression_for_name(std::string_view file_name);
 
+// The bytes a compressed snapshot starts with (gzip's, snappy-java's); empty
+// for an uncompressed one.
+std::string_view stream_magic(SnapshotCompression method);
+
 // Decompresses `input`, refusing output larger than `max_output` bytes (a
 // decompression bomb guard). `name` is used in error messages.
 Result<std::shared_ptr<const Bytes>> decompress(SnapshotCompression method, std::string_view input,

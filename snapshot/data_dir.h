@@ -5,6 +5,7 @@
 // under one directory as `snapshot/version-2/` and `transactions/version-2/`.
 #pragma once
 
+#include <array>
 #include <filesystem>
 #include <optional>
 #include <vector>
@@ -13,6 +14,11 @@
 #include "snapshot/records.h"
 
 namespace zktool::snapshot {
+
+// The epoch files a ZooKeeper 3.4+ quorum member keeps beside its snapshots.
+inline constexpr const char* kAcceptedEpochFile = "acceptedEpoch";
+inline constexpr const char* kCurrentEpochFile = "currentEpoch";
+inline constexpr std::array<const char*, 2> kEpochFiles = {kAcceptedEpochFile, kCurrentEpochFile};
 
 struct DataDirs {
   std::filesystem::path snap_dir;  // the version-2 directory holding snapshots

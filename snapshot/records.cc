@@ -6,12 +6,6 @@
 
 namespace zktool::snapshot {
 
-std::string zxid_hex(Zxid zxid) {
-  char buf[19];
-  std::snprintf(buf, sizeof(buf), "0x%llx", static_cast<unsigned long long>(zxid));
-  return buf;
-}
-
 NodeKind node_kind(int64_t ephemeral_owner) {
   if (ephemeral_owner == 0) return NodeKind::Persistent;
   if (ephemeral_owner == kContainerOwner) return NodeKind::Container;

@@ -10,11 +10,12 @@
 #include <variant>
 #include <vector>
 
+#include "common/zxid.h"
+
 namespace zktool::snapshot {
 
 using Zxid = int64_t;
-// "0x" and lowercase hex, as ZooKeeper prints zxids and names its files.
-std::string zxid_hex(Zxid zxid);
+using zktool::zxid_hex;  // common/zxid.h
 // The leader epoch a zxid was proposed in: its high 32 bits.
 constexpr int64_t epoch_of(Zxid zxid) { return zxid >> 32; }
 // Node data and other jute buffers; std::nullopt is jute's null.

@@ -3,6 +3,7 @@
 #include "snapshot/checksum.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -58,6 +59,31 @@ std::optional<Zxid> zxid_from_file_name(std::string_view name, std::string_view 
   auto [end, ec] = std::from_chars(hex.data(), hex.data() + hex.size(), value, 16);
   if (ec != std::errc() || end != hex.data() + hex.size() || hex.empty()) return std::nullopt;
   return static_cast<Zxid>(value);
+}
+
+bool looks_complete(const std::filesystem::path& file) {
+  // The jute string "/" (length 1, then '/') that ends the node list, and so
+  // an uncompressed snapshot: its seal and digest come before.
+  static constexpr std::string_view kEndOfNodes("\0\0\0\1/", 5);
+  const int fd = ::open(file.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return false;
+  struct stat st {};
+  const bool stat_ok = ::fstat(fd, &st) == 0;
+  auto bytes_at = [&](uint64_t offset, size_t length) {
+    std::string bytes(length, '\0');
+    const ssize_t n = ::pread(fd, bytes.data(), length, static_cast<off_t>(offset));
+    return n == static_cast<ssize_t>(length) ? bytes : std::string();
+  };
+  const auto size = stat_ok ? static_cast<uint64_t>(st.st_size) : 0;
+  const std::string_view magic = stream_magic(compression_for_name(file.filename().string()));
+  bool complete = false;
+  if (magic.empty()) {
+    complete = size >= 10 && bytes_at(size - kEndOfNodes.size(), kEndOfNodes.size()) == kEndOfNodes;
+  } else {
+    complete = size >= magic.size() && bytes_at(0, magic.size()) == magic;
+  }
+  ::close(fd);
+  return complete;
 }
 
 uint64_t decompression_limit(uint64_t compressed_size, const SnapshotReadOptions& options) {

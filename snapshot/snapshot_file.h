@@ -73,6 +73,12 @@ using SnapshotNodeVisitor = std::function<void(const SnapshotNode&)>;
 // name is not of that form.
 std::optional<Zxid> zxid_from_file_name(std::string_view name, std::string_view prefix);
 
+// ZooKeeper's cheap test before it parses a snapshot (SnapStream.isValidSnapshot):
+// an uncompressed snapshot ends with the "/" that closes its nodes, a
+// compressed one starts with its stream's magic. Reads only those bytes, with
+// pread: `file` may be a live one, which is never mapped.
+bool looks_complete(const std::filesystem::path& file);
+
 // Reads and checks the snapshot at `file`, calling `on_node` for every node in
 // file order (parents before children). Nodes are only valid to use after the
 // call returns successfully: a later seal may still reject the file.

@@ -130,8 +130,8 @@ Result<ZkState> load_state(const DataDirs& dirs, const LoadOptions& options) {
 
   ZkState state;
   state.dirs = dirs;
-  state.current_epoch = read_epoch_file(dirs.snap_dir / "currentEpoch");
-  state.accepted_epoch = read_epoch_file(dirs.snap_dir / "acceptedEpoch");
+  state.current_epoch = read_epoch_file(dirs.snap_dir / kCurrentEpochFile);
+  state.accepted_epoch = read_epoch_file(dirs.snap_dir / kAcceptedEpochFile);
 
   // ZooKeeper tries snapshots newest first and loads the first that is intact.
   bool loaded = false;

@@ -1,7 +1,5 @@
 #include "backup.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -29,31 +27,6 @@ namespace {
 constexpr unsigned kHotAttempts = 5;
 constexpr auto kHotRetryDelay = std::chrono::milliseconds(300);
 constexpr auto kSrvrTimeout = std::chrono::milliseconds(2000);
-
-// ZooKeeper's cheap test before it parses a snapshot (SnapStream.isValidSnapshot):
-// a plain snapshot ends with the seal's "/", a compressed one starts with its magic.
-// It reads those few bytes of the live file with pread: a live file is never
-// mapped, so nothing ZooKeeper does to it meanwhile can fault this process.
-bool looks_complete(const fs::path& file) {
-  UniqueFd fd(::open(file.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-  struct stat st {};
-  if (!fd.valid() || ::fstat(fd.get(), &st) != 0) return false;
-  const auto size = static_cast<uint64_t>(st.st_size);
-  auto bytes_at = [&](uint64_t offset, size_t length) {
-    std::string bytes(length, '\0');
-    const ssize_t n = ::pread(fd.get(), bytes.data(), length, static_cast<off_t>(offset));
-    return n == static_cast<ssize_t>(length) ? bytes : std::string();
-  };
-  switch (zs::compression_for_name(file.filename().string())) {
-    case zs::SnapshotCompression::Gzip:
-      return size >= 2 && bytes_at(0, 2) == std::string_view("\x1f\x8b", 2);
-    case zs::SnapshotCompression::Snappy:
-      return size >= 8 && bytes_at(0, 8) == std::string_view("\x82SNAPPY\0", 8);
-    case zs::SnapshotCompression::None:
-      return size >= 10 && bytes_at(size - 5, 5) == std::string_view("\0\0\0\1/", 5);
-  }
-  return false;
-}
 
 // The copy of the live files and the state proven from it.
 struct Capture {
@@ -231,7 +204,7 @@ Status copy_data_files(const zs::DataDirs& dirs, const fs::path& to, bool all_fi
   if (!listing) return listing.error();
   const zs::ZkFile* snapshot = nullptr;
   for (const zs::ZkFile& candidate : listing->snapshots) {
-    if (looks_complete(candidate.path)) {
+    if (zs::looks_complete(candidate.path)) {
       snapshot = &candidate;
       break;
     }
@@ -253,7 +226,7 @@ Status copy_data_files(const zs::DataDirs& dirs, const fs::path& to, bool all_fi
   for (const zs::ZkFile& file : snapshots) {
     if (Status s = copy_file_sparse(file.path, snap_to / file.path.filename(), {}, kScratch); !s) return s;
   }
-  for (const char* epoch : {"acceptedEpoch", "currentEpoch"}) {
+  for (const char* epoch : zs::kEpochFiles) {
     if (fs::is_regular_file(fs::symlink_status(dirs.snap_dir / epoch, ec))) {
       if (Status s = copy_file_sparse(dirs.snap_dir / epoch, snap_to / epoch, {}, kScratch); !s) return s;
     }

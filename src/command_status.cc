@@ -15,6 +15,7 @@
 #include <spdlog/spdlog.h>
 
 #include "command.h"
+#include "common/zxid.h"
 #include "duration.h"
 #include "health/ensemble_health.h"
 #include "zoo_cfg.h"
@@ -28,12 +29,6 @@ using std::chrono::milliseconds;
 
 constexpr milliseconds kPollInterval{1000};
 
-std::string hex(int64_t value) {
-  char text[19];
-  std::snprintf(text, sizeof text, "0x%llx", static_cast<unsigned long long>(value));
-  return text;
-}
-
 void print_table(const health::EnsembleHealth& state) {
   using Row = std::array<std::string, 6>;
   std::vector<Row> rows{{"HOST", "PORT", "STATE", "MODE", "ZXID", "LEADER"}};
@@ -41,7 +36,7 @@ void print_table(const health::EnsembleHealth& state) {
     rows.push_back({m.host, m.client_port ? std::to_string(*m.client_port) : "-",
                     std::string(health::to_string(m.state)),
                     m.mode ? std::string(health::to_string(*m.mode)) : "-",
-                    m.zxid ? hex(*m.zxid) : "-", m.is_leader ? "yes" : "no"});
+                    m.zxid ? zxid_hex(*m.zxid) : "-", m.is_leader ? "yes" : "no"});
   }
   std::array<size_t, 6> widths{};
   for (const Row& row : rows) {
@@ -66,7 +61,7 @@ void print_json(const health::EnsembleHealth& state) {
     member["state"] = health::to_string(m.state);
     member["code"] = static_cast<int>(m.state);  // Exhibitor's code for the state
     member["mode"] = m.mode ? nlohmann::ordered_json(health::to_string(*m.mode)) : nullptr;
-    member["zxid"] = m.zxid ? nlohmann::ordered_json(hex(*m.zxid)) : nullptr;
+    member["zxid"] = m.zxid ? nlohmann::ordered_json(zxid_hex(*m.zxid)) : nullptr;
     member["leader"] = m.is_leader;
     if (!m.detail.empty()) member["detail"] = m.detail;
     members.push_back(std::move(member));

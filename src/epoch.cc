@@ -3,6 +3,7 @@
 #include <fstream>
 
 #include "file_ops.h"
+#include "snapshot/data_dir.h"
 
 namespace zktool {
 
@@ -40,7 +41,7 @@ Result<int64_t> epoch_for_round(int64_t round, const std::vector<int64_t>& obser
 
 std::optional<int64_t> highest_epoch_in(const fs::path& snap_dir) {
   std::optional<int64_t> highest;
-  for (const char* name : {"acceptedEpoch", "currentEpoch"}) {
+  for (const char* name : snapshot::kEpochFiles) {
     std::ifstream in(snap_dir / name);
     int64_t value = 0;
     if (in >> value) highest = std::max(highest.value_or(value), value);
@@ -49,7 +50,7 @@ std::optional<int64_t> highest_epoch_in(const fs::path& snap_dir) {
 }
 
 Status write_epochs(const fs::path& snap_dir, int64_t epoch) {
-  for (const char* name : {"acceptedEpoch", "currentEpoch"}) {
+  for (const char* name : snapshot::kEpochFiles) {
     if (Status s = write_file_atomically(snap_dir / name, std::to_string(epoch)); !s) return s;
   }
   return Ok{};

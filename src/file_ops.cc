@@ -12,11 +12,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <ctime>
 #include <random>
 #include <vector>
 
 #include "common/rename_no_replace.h"
+#include "common/utc_time.h"
 
 namespace zktool {
 
@@ -73,10 +73,10 @@ std::string random_suffix() {
 }  // namespace
 
 std::string utc_stamp() {
-  std::time_t now = std::time(nullptr);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y%m%dT%H%M%SZ", std::gmtime(&now));
-  return buf;
+  std::string stamp = format_utc(
+      std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()));
+  std::erase_if(stamp, [](char c) { return c == '-' || c == ':'; });
+  return stamp;
 }
 
 std::string host_name() {

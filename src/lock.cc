@@ -6,8 +6,9 @@
 
 #include <cerrno>
 #include <cstring>
-#include <ctime>
+#include <chrono>
 
+#include "common/utc_time.h"
 #include "file_ops.h"
 
 namespace zktool {
@@ -33,11 +34,9 @@ std::string read_record(int dir, const std::string& name) {
 
 // "pid=123 host=m1 command=restore started=2026-11-21T20:00:00Z"
 std::string make_record(const std::string& command) {
-  std::time_t now = std::time(nullptr);
-  char when[32];
-  std::strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+  const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
   return "pid=" + std::to_string(::getpid()) + " host=" + host_name() + " command=" + command +
-         " started=" + when + "\n";
+         " started=" + format_utc(now) + "\n";
 }
 
 }  // namespace

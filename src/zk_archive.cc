@@ -11,7 +11,7 @@ std::vector<ArchivedFile> files_to_archive(const zs::ZkState& state) {
   std::vector<ArchivedFile> files;
   std::string snap_dir(kArchivedSnapDir), log_dir(kArchivedLogDir);
   files.push_back({state.snapshot, snap_dir + "/" + state.snapshot.filename().string(), {}});
-  for (const char* epoch : {"acceptedEpoch", "currentEpoch"}) {
+  for (const char* epoch : zs::kEpochFiles) {
     fs::path p = state.dirs.snap_dir / epoch;
     std::error_code ec;
     if (fs::is_regular_file(fs::symlink_status(p, ec))) {  // a link is not followed

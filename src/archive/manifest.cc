@@ -10,6 +10,7 @@
 #include "archive/archive_path.h"
 #include "archive/sha256.h"
 #include "common/utc_time.h"
+#include "common/zxid.h"
 
 namespace zktool::archive {
 namespace {
@@ -22,12 +23,6 @@ constexpr std::string_view kReplicatedLogKind = "mesos-replicated-log";
 // The deepest a valid manifest nests is 3 (files[i].path); anything much
 // deeper is refused before it can cost memory.
 constexpr int kMaxDepth = 8;
-
-std::string format_zxid(int64_t zxid) {
-  char text[24];
-  std::snprintf(text, sizeof text, "0x%llx", static_cast<unsigned long long>(zxid));
-  return text;
-}
 
 // "0x" and 1 to 16 lowercase hex digits, within a non-negative Java long.
 std::optional<int64_t> parse_zxid(std::string_view text) {
@@ -283,8 +278,8 @@ ordered_json manifest_document(const Manifest& manifest) {
   }
   if (const auto* zk = std::get_if<ZooKeeperSummary>(&manifest.summary)) {
     doc[kZooKeeperRoot] = {
-        {"snapshot_zxid", format_zxid(zk->snapshot_zxid)},
-        {"last_zxid", format_zxid(zk->last_zxid)},
+        {"snapshot_zxid", zxid_hex(zk->snapshot_zxid)},
+        {"last_zxid", zxid_hex(zk->last_zxid)},
         {"znode_count", zk->znode_count},
         {"ephemeral_count", zk->ephemeral_count},
         {"session_count", zk->session_count},

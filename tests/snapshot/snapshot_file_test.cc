@@ -251,6 +251,25 @@ TEST(SnapshotFile, CorruptCompressedStreamsAreRejected) {
   }
 }
 
+TEST(SnapshotFile, LooksCompleteAsZooKeepersCheapTestSays) {
+  for (const char* name : {"snapshot.103", "snapshot.88.gz", "snapshot.d1.snappy"}) {
+    EXPECT_TRUE(looks_complete(zk38_data() / name)) << name;
+  }
+  testing::TempDir dir;
+  const std::string plain = read_file(zk38_data() / "snapshot.103");
+  const std::vector<std::pair<std::string, std::string>> incomplete = {
+      {"snapshot.1", plain.substr(0, plain.size() - 1)},  // cut before its closing "/"
+      {"snapshot.2", ""},
+      {"snapshot.3.gz", plain},                        // no gzip magic
+      {"snapshot.4.snappy", "\x82SNAPP"},             // magic cut short
+  };
+  for (const auto& [name, bytes] : incomplete) {
+    testing::write_file(dir.path() / name, bytes);
+    EXPECT_FALSE(looks_complete(dir.path() / name)) << name;
+  }
+  EXPECT_FALSE(looks_complete(dir.path() / "snapshot.absent"));
+}
+
 TEST(SnapshotFile, TheDecompressionLimitFollowsTheCompressedSize) {
   SnapshotReadOptions options;
   EXPECT_EQ(decompression_limit(0, options), kMinDecompressionLimit);
