@@ -258,7 +258,7 @@ class InspectCommand : public Command {
   Status inspect_archive(const fs::path& archive) {
     auto parent = staging_parent(std::nullopt);
     if (!parent) return parent.error();
-    auto staged = stage_and_verify(archive, *parent, read_);
+    auto staged = stage_and_verify(archive, *parent, {read_, std::nullopt});
     if (!staged) return staged.error();
     print(staged->state, staged->manifest ? &*staged->manifest : nullptr);
     return Ok{};

@@ -90,7 +90,7 @@ class ListCommand : public Command {
       if (l.entry.manifest) l.time = l.entry.named_time.value_or(l.entry.manifest->created);
       if (l.entry.damaged()) ++failed;
       if (verify_ && l.entry.manifest) {
-        auto staged = stage_and_verify(*dir_ / l.entry.name, *staging, read_);
+        auto staged = stage_and_verify(*dir_ / l.entry.name, *staging, {read_, std::nullopt});
         l.verify_error = staged ? std::string() : staged.error().message;
         if (!staged) ++failed;
       }

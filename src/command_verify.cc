@@ -38,7 +38,7 @@ class VerifyCommand : public Command {
   Status run() override {
     auto parent = staging_parent(staging_parent_);
     if (!parent) return parent.error();
-    auto staged = stage_and_verify(archive_, *parent, read_);
+    auto staged = stage_and_verify(archive_, *parent, {read_, std::nullopt});
     if (!staged) return staged.error();
     const zs::ZkState& state = staged->state;
     auto verified = state.digest.verified();

@@ -4,7 +4,6 @@
 #include <cstdint>
 #include <thread>
 
-#include "archive/archive_reader.h"
 #include "epoch.h"
 #include "fault_point.h"
 #include "file_ops.h"
@@ -219,31 +218,11 @@ Result<fs::path> stage_logs_beside(const Node& node, const fs::path& staged_logs
   return to;
 }
 
-// Staging writes every file the manifest lists onto the data's file system:
-// refuse before writing any of it when that cannot fit, with the replaced
+// Restore stages the archive on the data's file system, with the replaced
 // data kept beside it. The margin covers the 64 MiB log ZooKeeper
 // preallocates (preAllocSize) as soon as the restored node takes a write,
-// then directories, the epoch files and block rounding. A dcos-zk archive
-// lists nothing; extraction's own limit (the free space) stops it instead.
+// then directories, the epoch files and block rounding.
 constexpr uint64_t kStagingMargin = uint64_t{68} << 20;
-
-Status check_staging_space(const fs::path& archive_path, const fs::path& data_dir) {
-  auto reader = archive::ArchiveReader::open(archive_path);
-  if (!reader || !reader->manifest()) return Ok{};  // staging reports what is wrong
-  uint64_t needed = kStagingMargin;
-  for (const archive::FileEntry& f : reader->manifest()->files) {
-    needed = f.size > UINT64_MAX - needed ? UINT64_MAX : needed + f.size;
-  }
-  auto free = free_bytes(data_dir);
-  if (!free) return free.error();
-  if (*free >= needed) return Ok{};
-  return make_error(ErrorKind::Io, "not enough space to stage " + archive_path.string() + ": " +
-                                       data_dir.string() + " has " + std::to_string(*free) +
-                                       " bytes free, the archive's files and a " +
-                                       std::to_string(kStagingMargin >> 20) + " MiB margin need " +
-                                       std::to_string(needed) +
-                                       "; nothing was changed");
-}
 
 }  // namespace
 
@@ -263,8 +242,10 @@ Result<RestoreReport> restore(const Node& node, const RestoreRequest& request) {
   }
 
   // 1. Prove the archive, staged beside the live data (safety rule 1).
-  if (Status s = check_staging_space(request.archive, node.data_dir); !s) return s.error();
-  auto staged = stage_and_verify(request.archive, node.data_dir, request.read);
+  StageOptions stage;
+  stage.read = request.read;
+  stage.free_space_margin = kStagingMargin;
+  auto staged = stage_and_verify(request.archive, node.data_dir, stage);
   if (!staged) return staged.error();
   fault_point("restore.after-staging");
   report.manifest = staged->manifest;

@@ -1,5 +1,7 @@
 #include "zk_archive.h"
 
+#include <cstdint>
+
 #include "archive/archive_reader.h"
 
 namespace zktool {
@@ -98,12 +100,36 @@ Status check_against_manifest(const fs::path& archive, const archive::Manifest& 
   return Ok{};
 }
 
+// Staging writes every file the manifest lists onto `parent`'s file system.
+Status check_free_space(const fs::path& archive_path, const archive::Manifest& manifest,
+                        const fs::path& parent, uint64_t margin) {
+  uint64_t needed = margin;
+  for (const archive::FileEntry& f : manifest.files) {
+    needed = f.size > UINT64_MAX - needed ? UINT64_MAX : needed + f.size;
+  }
+  auto free = free_bytes(parent);
+  if (!free) return free.error();
+  if (*free >= needed) return Ok{};
+  return make_error(ErrorKind::Io, "not enough space to stage " + archive_path.string() + ": " +
+                                       parent.string() + " has " + std::to_string(*free) +
+                                       " bytes free, the archive's files and a " +
+                                       std::to_string(margin >> 20) + " MiB margin need " +
+                                       std::to_string(needed) + "; nothing was changed");
+}
+
 }  // namespace
 
 Result<StagedBackup> stage_and_verify(const fs::path& archive_path, const fs::path& parent,
-                                      const zs::SnapshotReadOptions& read) {
+                                      const StageOptions& options) {
   auto reader = archive::ArchiveReader::open(archive_path);
   if (!reader) return reader.error();
+  if (options.free_space_margin && reader->manifest()) {
+    if (Status s = check_free_space(archive_path, *reader->manifest(), parent,
+                                    *options.free_space_margin);
+        !s) {
+      return s.error();
+    }
+  }
   auto dir = ScratchDirectory::create(parent, ".zk-tool-staging-");
   if (!dir) return dir.error();
   archive::Limits limits;
@@ -122,7 +148,7 @@ Result<StagedBackup> stage_and_verify(const fs::path& archive_path, const fs::pa
   auto dirs = zs::resolve_data_dirs(root, std::nullopt);
   if (!dirs) return dir->named(dirs.error());
   zs::LoadOptions load;
-  load.snapshot = read;
+  load.snapshot = options.read;
   auto state = zs::load_state(*dirs, load);
   if (!state) return dir->named(corrupt(archive_path, state.error().message));
   if (extracted->manifest && !state->skipped.empty()) {

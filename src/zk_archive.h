@@ -44,6 +44,15 @@ struct StagedBackup {
   snapshot::ZkState state;                   // loaded from them (views into dir)
 };
 
+struct StageOptions {
+  snapshot::SnapshotReadOptions read;  // how the archive's snapshots are read
+  // When set: refuse with ErrorKind::Io, before anything is written, unless
+  // `parent`'s file system has room for every file the manifest lists and
+  // this many bytes more (restore's margin). A dcos-zk archive lists
+  // nothing; extraction's own limit (the free space) stops it instead.
+  std::optional<uint64_t> free_space_margin;
+};
+
 // Extracts `archive` into a new scratch directory under `parent` and proves
 // it: every hash (while extracting), ZooKeeper's formats, the replay and its
 // digests, and the manifest's account of the result. ErrorKind::Corrupt names
@@ -55,6 +64,6 @@ struct StagedBackup {
 // one before, and the state's warnings name it.
 Result<StagedBackup> stage_and_verify(const std::filesystem::path& archive,
                                       const std::filesystem::path& parent,
-                                      const snapshot::SnapshotReadOptions& read = {});
+                                      const StageOptions& options = {});
 
 }  // namespace zktool

@@ -12,36 +12,21 @@
 #include <fstream>
 #include <thread>
 
+#include "common/unique_fd.h"
+
 namespace zktool::testsupport {
 
 namespace {
 
 std::string errno_text(int err) { return std::strerror(err); }
 
-// Owns a file descriptor.
-class Fd {
- public:
-  explicit Fd(int fd = -1) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() { reset(); }
-  int get() const { return fd_; }
-  void reset(int fd = -1) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = fd;
-  }
-
- private:
-  int fd_;
-};
-
-Status make_pipe(Fd& read_end, Fd& write_end) {
+Status make_pipe(UniqueFd& read_end, UniqueFd& write_end) {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) {
     return make_error(ErrorKind::Io, "pipe: " + errno_text(errno));
   }
-  read_end.reset(fds[0]);
-  write_end.reset(fds[1]);
+  read_end = UniqueFd(fds[0]);
+  write_end = UniqueFd(fds[1]);
   return Ok{};
 }
 
@@ -134,13 +119,13 @@ Result<pid_t> spawn_server(const ServerSpawn& spawn) {
   if (spawn.argv.empty() || spawn.argv[0].empty() || spawn.argv[0][0] != '/') {
     return make_error(ErrorKind::Internal, "spawn_server: argv[0] must be an absolute path");
   }
-  Fd out(::open(spawn.output_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+  UniqueFd out(::open(spawn.output_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
   if (out.get() < 0) {
     return make_error(ErrorKind::Io, spawn.output_file.string() + ": " + errno_text(errno));
   }
-  Fd null_in(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  UniqueFd null_in(::open("/dev/null", O_RDONLY | O_CLOEXEC));
   if (null_in.get() < 0) return make_error(ErrorKind::Io, "/dev/null: " + errno_text(errno));
-  Fd report_read, report_write;
+  UniqueFd report_read, report_write;
   if (auto st = make_pipe(report_read, report_write); !st) return st.error();
 
   auto argv = exec_argv(spawn.argv);
@@ -203,11 +188,11 @@ Result<ToolResult> run_tool(const std::vector<std::string>& argv,
   if (argv.empty() || argv[0].empty() || argv[0][0] != '/') {
     return make_error(ErrorKind::Internal, "run_tool: argv[0] must be an absolute path");
   }
-  Fd out_read, out_write, err_read, err_write, report_read, report_write;
+  UniqueFd out_read, out_write, err_read, err_write, report_read, report_write;
   if (auto st = make_pipe(out_read, out_write); !st) return st.error();
   if (auto st = make_pipe(err_read, err_write); !st) return st.error();
   if (auto st = make_pipe(report_read, report_write); !st) return st.error();
-  Fd null_in(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  UniqueFd null_in(::open("/dev/null", O_RDONLY | O_CLOEXEC));
   if (null_in.get() < 0) return make_error(ErrorKind::Io, "/dev/null: " + errno_text(errno));
 
   auto cargv = exec_argv(argv);
