@@ -1,5 +1,9 @@
 #include "epoch.h"
 
+#include <fcntl.h>
+
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 
 #include "file_ops.h"
@@ -50,8 +54,20 @@ std::optional<int64_t> highest_epoch_in(const fs::path& snap_dir) {
 }
 
 Status write_epochs(const fs::path& snap_dir, int64_t epoch) {
+  // Held once, never followed if it is a link: the directory may be one its
+  // owner can swap (rollback writes into a pre-restore copy).
+  UniqueFd dir(::open(snap_dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!dir.valid() && errno == ELOOP) {
+    return make_error(ErrorKind::Unsafe, snap_dir.string() + " is a symbolic link; not followed");
+  }
+  if (!dir.valid()) {
+    return make_error(ErrorKind::Io, snap_dir.string() + ": " + std::strerror(errno));
+  }
   for (const char* name : snapshot::kEpochFiles) {
-    if (Status s = write_file_atomically(snap_dir / name, std::to_string(epoch)); !s) return s;
+    if (Status s = write_file_atomically_at(dir.get(), snap_dir, name, std::to_string(epoch));
+        !s) {
+      return s;
+    }
   }
   return Ok{};
 }

@@ -387,6 +387,13 @@ Result<RollbackReport> rollback(const Node& node, const WaitOptions& wait) {
                                            "in " + rolled_back->string() + ")"
                                          : std::string()));
     }
+    // The copy lies in a directory its owner may change: a link there would
+    // have rollback read, write epochs into and serve another directory.
+    if (newest && fs::is_symlink(fs::symlink_status(*newest, ec))) {
+      return make_error(ErrorKind::Unsafe, newest->string() +
+                                               " is a symbolic link, not the data a restore "
+                                               "moved aside; nothing was changed");
+    }
     put_back_dirs.push_back(newest.value_or(live));
     if (newest) {
       swaps.push_back({live, *newest});

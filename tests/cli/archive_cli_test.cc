@@ -6,6 +6,7 @@
 // refusals that come before any service is asked.
 #include <gtest/gtest.h>
 #include <sys/resource.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -225,6 +226,34 @@ TEST_F(ArchiveCli, RestoreRefusesALinkedVersion2AndNamesWhatToGiveInstead) {
                              "http://127.0.0.1:1/exhibitor/v1/cluster/status"});
   EXPECT_EQ(rollback.exit_code, 7) << rollback.err;
   EXPECT_TRUE(fs::is_symlink(data_dir / "version-2"));
+}
+
+// The data directory's owner (nobody) replaces the copy a restore moved
+// aside with a link to a directory only root may write: rollback refuses
+// before it reads, writes or stops anything.
+TEST_F(ArchiveCli, RollbackRefusesAPreRestoreCopyThatIsALink) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root: plays the directory's owner as nobody";
+  fs::permissions(dir_.path(), fs::perms(0755));
+  const fs::path data_dir = dir_.path() / "master", target = dir_.path() / "root-only";
+  fs::create_directories(data_dir);
+  fs::copy(dir_.path() / "data" / "version-2", data_dir / "version-2");
+  fs::create_directories(target);
+  fs::permissions(target, fs::perms(0700));
+  ASSERT_EQ(std::system(("chown nobody: " + data_dir.string()).c_str()), 0);
+  const fs::path aside = data_dir / "version-2.pre-restore-20261202T000000Z";
+  ASSERT_EQ(std::system(("cd " + data_dir.string() + " && /usr/sbin/runuser -u nobody -- ln -s " +
+                         target.string() + " " + aside.filename().string())
+                            .c_str()),
+            0);
+  CliRun run = zk_tool({"rollback", "--data-dir", data_dir.string(), "--unit", "zk-absent.service",
+                        "--systemd-address", "unix:path=/nonexistent", "--exhibitor-url",
+                        "http://127.0.0.1:1/exhibitor/v1/cluster/status"});
+  EXPECT_EQ(run.exit_code, 7) << run.err;
+  EXPECT_EQ(run.err, "zk-tool rollback: " + aside.string() +
+                         " is a symbolic link, not the data a restore moved aside; nothing was "
+                         "changed\n");
+  EXPECT_TRUE(fs::is_empty(target)) << "no epoch file written through the link";
+  EXPECT_TRUE(fs::is_symlink(aside));
 }
 
 }  // namespace
