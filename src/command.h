@@ -11,7 +11,7 @@
 #include <CLI/CLI.hpp>
 
 #include "common/result.h"
-#include "snapshot/snapshot_file.h"
+#include "cli_options.h"
 
 namespace zktool {
 
@@ -34,10 +34,6 @@ template <typename Json>
 void print_json_result(const Json& result) {
   std::printf("%s\n", result.dump(2, ' ', false, Json::error_handler_t::replace).c_str());
 }
-
-// --max-expansion, for every command that reads an archive's snapshots: how
-// far a compressed snapshot may decompress before it is refused as a bomb.
-void add_snapshot_read_options(CLI::App& app, snapshot::SnapshotReadOptions& options);
 
 // Every subcommand, in the order `zk-tool --help` lists them (commands.cc).
 std::vector<std::unique_ptr<Command>> make_commands();

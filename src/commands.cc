@@ -22,15 +22,6 @@ CLI::App* add_command(CLI::App& parent, Command& command) {
   return sub;
 }
 
-void add_snapshot_read_options(CLI::App& app, snapshot::SnapshotReadOptions& options) {
-  app.add_option("--max-expansion", options.max_expansion,
-                 "A compressed snapshot may decompress to at most this many times its size (and "
-                 "always to " + std::to_string(snapshot::kMinDecompressionLimit >> 20) +
-                     " MiB); more is refused as a decompression bomb")
-      ->default_val(options.max_expansion)
-      ->check(CLI::PositiveNumber);
-}
-
 std::vector<std::unique_ptr<Command>> make_commands() {
   std::vector<std::unique_ptr<Command>> commands;
   commands.push_back(make_backup_command());

@@ -33,14 +33,5 @@ std::optional<milliseconds> parse_duration(const std::string& text) {
   return milliseconds(count * unit_ms);
 }
 
-CLI::Validator duration_validator() {
-  return CLI::Validator(
-      [](const std::string& value) {
-        return parse_duration(value)
-                   ? std::string()
-                   : "\"" + value + "\" is not a duration like 500ms, 90s, 5m, 36h, 7d, 2w";
-      },
-      "DURATION");
-}
 
 }  // namespace zktool

@@ -2,7 +2,6 @@
 // file: a positive whole number and a unit, e.g. 500ms, 90s, 5m, 36h, 7d, 2w.
 #pragma once
 
-#include <CLI/CLI.hpp>
 #include <chrono>
 #include <optional>
 #include <string>
@@ -12,8 +11,5 @@ namespace zktool {
 // A bare number is seconds. Anything else (zero, negative, unknown unit,
 // overflow) is nullopt.
 std::optional<std::chrono::milliseconds> parse_duration(const std::string& text);
-
-// A CLI11 check that admits exactly what parse_duration() accepts.
-CLI::Validator duration_validator();
 
 }  // namespace zktool

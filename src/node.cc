@@ -38,24 +38,6 @@ std::optional<snapshot::DataDirs> interrupted_swap(const fs::path& dir,
 
 }  // namespace
 
-void add_node_options(CLI::App& app, NodeOptions& o) {
-  app.add_option("--data-dir", o.data_dir,
-                 std::string("ZooKeeper dataDir, or a DC/OS ZooKeeper directory holding snapshot/ "
-                             "and transactions/ (default ") +
-                     kDcosZooKeeperDir + ")");
-  app.add_option("--data-log-dir", o.data_log_dir, "ZooKeeper dataLogDir, when logs live apart");
-  app.add_option("--zoo-cfg", o.zoo_cfg,
-                 "Take dataDir, dataLogDir, the client port and the members from this zoo.cfg");
-  add_service_options(app, o.service, "The systemd unit that runs this node's ZooKeeper");
-  app.add_option("--host", o.host, "Where this node's client port listens")->capture_default_str();
-  app.add_option("--client-port", o.client_port, "This node's client port (default: zoo.cfg's, else 2181)");
-  app.add_option("--health", o.health, "Ensemble health from Exhibitor, or zk: four-letter words")
-      ->check(CLI::IsMember({"exhibitor", "zk"}))
-      ->capture_default_str();
-  app.add_option("--exhibitor-url", o.exhibitor_url, "Exhibitor's cluster status URL")
-      ->capture_default_str();
-}
-
 Result<Node> resolve_node(const NodeOptions& o) {
   Node node;
   std::optional<fs::path> dir = o.data_dir;

@@ -10,7 +10,6 @@
 #include <string>
 #include <vector>
 
-#include <CLI/CLI.hpp>
 
 #include "common/result.h"
 #include "health/ensemble_health.h"
@@ -36,9 +35,6 @@ struct NodeOptions {
   std::string health = "exhibitor";           // or "zk": four-letter words to zoo.cfg members
   std::string exhibitor_url = kDcosExhibitorUrl;
 };
-
-// Declares the options above on `app`.
-void add_node_options(CLI::App& app, NodeOptions& options);
 
 struct Node {
   snapshot::DataDirs dirs;            // the live version-2 directories

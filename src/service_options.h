@@ -7,8 +7,6 @@
 #include <optional>
 #include <string>
 
-#include <CLI/CLI.hpp>
-
 #include "service/service_manager.h"
 
 namespace zktool {
@@ -21,10 +19,6 @@ struct ServiceOptions {
   int stop_timeout_s = 120;
   int start_timeout_s = 120;
 };
-
-// Declares --unit (described by `unit_help`), --user, --bus, --systemd-address,
-// --stop-timeout and --start-timeout.
-void add_service_options(CLI::App& app, ServiceOptions& options, const std::string& unit_help);
 
 struct ServiceTarget {
   std::optional<std::string> unit;  // none: nothing to stop

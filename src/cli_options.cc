@@ -1,0 +1,58 @@
+#include "cli_options.h"
+
+#include "duration.h"
+
+namespace zktool {
+
+void add_service_options(CLI::App& app, ServiceOptions& o, const std::string& unit_help) {
+  app.add_option("--unit", o.unit, o.unit ? unit_help + " (default " + *o.unit + ")" : unit_help);
+  app.add_flag("--user", o.user_bus, "Talk to the calling user's systemd, not the system's");
+  app.add_option("--bus", o.bus, "Reach systemd through the D-Bus daemon at this address");
+  app.add_option("--systemd-address", o.systemd_address,
+                 "Reach systemd through its private socket (unix:path=...)");
+  app.add_option("--stop-timeout", o.stop_timeout_s, "Seconds to wait for the unit to stop")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--start-timeout", o.start_timeout_s, "Seconds to wait for the unit to start")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+}
+
+void add_node_options(CLI::App& app, NodeOptions& o) {
+  app.add_option("--data-dir", o.data_dir,
+                 std::string("ZooKeeper dataDir, or a DC/OS ZooKeeper directory holding snapshot/ "
+                             "and transactions/ (default ") +
+                     kDcosZooKeeperDir + ")");
+  app.add_option("--data-log-dir", o.data_log_dir, "ZooKeeper dataLogDir, when logs live apart");
+  app.add_option("--zoo-cfg", o.zoo_cfg,
+                 "Take dataDir, dataLogDir, the client port and the members from this zoo.cfg");
+  add_service_options(app, o.service, "The systemd unit that runs this node's ZooKeeper");
+  app.add_option("--host", o.host, "Where this node's client port listens")->capture_default_str();
+  app.add_option("--client-port", o.client_port, "This node's client port (default: zoo.cfg's, else 2181)");
+  app.add_option("--health", o.health, "Ensemble health from Exhibitor, or zk: four-letter words")
+      ->check(CLI::IsMember({"exhibitor", "zk"}))
+      ->capture_default_str();
+  app.add_option("--exhibitor-url", o.exhibitor_url, "Exhibitor's cluster status URL")
+      ->capture_default_str();
+}
+
+void add_snapshot_read_options(CLI::App& app, snapshot::SnapshotReadOptions& options) {
+  app.add_option("--max-expansion", options.max_expansion,
+                 "A compressed snapshot may decompress to at most this many times its size (and "
+                 "always to " + std::to_string(snapshot::kMinDecompressionLimit >> 20) +
+                     " MiB); more is refused as a decompression bomb")
+      ->default_val(options.max_expansion)
+      ->check(CLI::PositiveNumber);
+}
+
+CLI::Validator duration_validator() {
+  return CLI::Validator(
+      [](const std::string& value) {
+        return parse_duration(value)
+                   ? std::string()
+                   : "\"" + value + "\" is not a duration like 500ms, 90s, 5m, 36h, 7d, 2w";
+      },
+      "DURATION");
+}
+
+}  // namespace zktool
