@@ -1,5 +1,6 @@
 #include "snapshot/snapshot_file.h"
 
+#include "common/unique_fd.h"
 #include "snapshot/checksum.h"
 
 #include <fcntl.h>
@@ -65,13 +66,13 @@ bool looks_complete(const std::filesystem::path& file) {
   // The jute string "/" (length 1, then '/') that ends the node list, and so
   // an uncompressed snapshot: its seal and digest come before.
   static constexpr std::string_view kEndOfNodes("\0\0\0\1/", 5);
-  const int fd = ::open(file.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) return false;
+  const UniqueFd fd(::open(file.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd.valid()) return false;
   struct stat st {};
-  const bool stat_ok = ::fstat(fd, &st) == 0;
+  const bool stat_ok = ::fstat(fd.get(), &st) == 0;
   auto bytes_at = [&](uint64_t offset, size_t length) {
     std::string bytes(length, '\0');
-    const ssize_t n = ::pread(fd, bytes.data(), length, static_cast<off_t>(offset));
+    const ssize_t n = ::pread(fd.get(), bytes.data(), length, static_cast<off_t>(offset));
     return n == static_cast<ssize_t>(length) ? bytes : std::string();
   };
   const auto size = stat_ok ? static_cast<uint64_t>(st.st_size) : 0;
@@ -82,7 +83,6 @@ bool looks_complete(const std::filesystem::path& file) {
   } else {
     complete = size >= magic.size() && bytes_at(0, magic.size()) == magic;
   }
-  ::close(fd);
   return complete;
 }
 

@@ -89,7 +89,7 @@ ScratchDirectory::ScratchDirectory(fs::path created_as, UniqueFd parent, UniqueF
     : created_as_(std::move(created_as)),
       parent_(std::move(parent)),
       dir_(std::move(dir)),
-      path_("/proc/self/fd/" + std::to_string(dir_.get())) {}
+      path_(fd_path(dir_.get())) {}
 
 Result<ScratchDirectory> ScratchDirectory::create(const fs::path& parent,
                                                   const std::string& prefix) {
@@ -105,7 +105,7 @@ Result<ScratchDirectory> ScratchDirectory::create(const fs::path& parent,
   // Between mkdirat and openat the parent's owner may have swapped the name:
   // only an empty directory of this user's that no one else may enter is as
   // good as the one just made.
-  const fs::path through = "/proc/self/fd/" + std::to_string(dir.get());
+  const fs::path through = fd_path(dir.get());
   struct stat st {};
   std::error_code ec;
   const bool ours = dir.valid() && ::fstat(dir.get(), &st) == 0 && st.st_uid == ::geteuid() &&
@@ -140,10 +140,7 @@ ScratchDirectory::~ScratchDirectory() {
   }
   // The name goes only if it still is this directory.
   const std::string name = created_as_.filename().string();
-  struct stat named {}, made {};
-  if (::fstatat(parent_.get(), name.c_str(), &named, AT_SYMLINK_NOFOLLOW) == 0 &&
-      ::fstat(dir_.get(), &made) == 0 && named.st_dev == made.st_dev &&
-      named.st_ino == made.st_ino) {
+  if (names_file(parent_.get(), name.c_str(), dir_.get())) {
     ::unlinkat(parent_.get(), name.c_str(), AT_REMOVEDIR);
   }
 }

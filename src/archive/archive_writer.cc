@@ -249,10 +249,7 @@ ArchiveWriter::ArchiveWriter(fs::path final_path, WriteOptions options, UniqueFd
 ArchiveWriter::~ArchiveWriter() { abandon(); }
 
 bool ArchiveWriter::names_written_file(const fs::path& name) const {
-  struct stat named {}, written {};
-  return fstatat(dir_fd_.get(), name.filename().c_str(), &named, AT_SYMLINK_NOFOLLOW) == 0 &&
-         fstat(part_fd_.get(), &written) == 0 && named.st_dev == written.st_dev &&
-         named.st_ino == written.st_ino;
+  return names_file(dir_fd_.get(), name.filename().c_str(), part_fd_.get());
 }
 
 void ArchiveWriter::abandon() {
@@ -313,7 +310,7 @@ Result<Manifest> ArchiveWriter::commit(Manifest manifest, const Proof& prove) {
     status = io_error("cannot fsync", part_path(final_path_));
   }
   if (status && prove) {
-    const fs::path written = "/proc/self/fd/" + std::to_string(part_fd_.get());
+    const fs::path written = fd_path(part_fd_.get());
     if (Status proven = prove(written, manifest); !proven) {
       status = make_error(proven.error().kind,
                           "the archive just written does not verify (" + proven.error().message +
