@@ -24,6 +24,15 @@ Stat new_stat(Zxid zxid, int64_t time, int64_t owner) {
 
 }  // namespace
 
+DataTree DataTree::empty_database() {
+  DataTree tree;
+  for (std::string_view path : {"", "/zookeeper", "/zookeeper/quota"}) {
+    // Parents come first, so none of these can fail.
+    (void)tree.add_snapshot_node(SnapshotNode{path, Blob(std::string_view{}), -1, Stat{}});
+  }
+  return tree;
+}
+
 void DataTree::add_acl(int64_t index, AclList acls) {
   acl_index_[acls] = index;
   acls_[index] = std::move(acls);

@@ -43,6 +43,10 @@ class DataTree {
  public:
   DataTree() = default;
   DataTree(DataTree&&) = default;
+  // The tree a ZooKeeper server holds before any transaction, when it has no
+  // snapshot to load (DataTree's constructor): the root, /zookeeper and
+  // /zookeeper/quota, each with empty data, OPEN_ACL_UNSAFE and a zero stat.
+  static DataTree empty_database();
   DataTree& operator=(DataTree&&) = default;
 
   // Keeps `bytes` alive for as long as the tree: call it for every buffer

@@ -18,6 +18,7 @@ using Zxid = int64_t;
 using zktool::zxid_hex;  // common/zxid.h
 // The leader epoch a zxid was proposed in: its high 32 bits.
 constexpr int64_t epoch_of(Zxid zxid) { return zxid >> 32; }
+constexpr int64_t counter_of(Zxid zxid) { return zxid & 0xffffffff; }
 // Node data and other jute buffers; std::nullopt is jute's null.
 using Blob = std::optional<std::string_view>;
 

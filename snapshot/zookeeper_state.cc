@@ -133,21 +133,29 @@ Result<ZkState> load_state(const DataDirs& dirs, const LoadOptions& options) {
   state.current_epoch = read_epoch_file(dirs.snap_dir / kCurrentEpochFile);
   state.accepted_epoch = read_epoch_file(dirs.snap_dir / kAcceptedEpochFile);
 
-  // ZooKeeper tries snapshots newest first and loads the first that is intact.
-  bool loaded = false;
-  for (const ZkFile& candidate : listing->snapshots) {
-    Status s = load_snapshot(candidate, options.snapshot, state);
-    if (s) {
-      loaded = true;
-      break;
+  if (listing->snapshots.empty()) {
+    // With no snapshot at all, ZooKeeper 3.4 replays every log over its empty
+    // tree (FileTxnSnapLog.restore), and a 3.4 member writes its first
+    // snapshot only after about snapCount transactions: a young or quiet
+    // member holds logs alone. (A snapshot that is there but does not load is
+    // another matter: below.)
+    state.tree = DataTree::empty_database();
+  } else {
+    // ZooKeeper tries snapshots newest first and loads the first that is intact.
+    bool loaded = false;
+    for (const ZkFile& candidate : listing->snapshots) {
+      Status s = load_snapshot(candidate, options.snapshot, state);
+      if (s) {
+        loaded = true;
+        break;
+      }
+      state.skipped.push_back(SkippedSnapshot{candidate.path, s.error().message});
     }
-    state.skipped.push_back(SkippedSnapshot{candidate.path, s.error().message});
-  }
-  if (!loaded) {
-    std::string why = state.skipped.empty() ? "no snapshot files"
-                                            : "no intact snapshot; newest failed with: " +
-                                                  state.skipped.front().reason;
-    return make_error(ErrorKind::Corrupt, dirs.snap_dir.string() + ": " + why);
+    if (!loaded) {
+      return make_error(ErrorKind::Corrupt, dirs.snap_dir.string() +
+                                                ": no intact snapshot; newest failed with: " +
+                                                state.skipped.front().reason);
+    }
   }
   for (const SkippedSnapshot& skipped : state.skipped) {
     state.warnings.push_back("skipped snapshot " + skipped.file.filename().string() + ": " +
@@ -185,6 +193,12 @@ Result<ZkState> load_state(const DataDirs& dirs, const LoadOptions& options) {
         state.warnings.push_back(file.path.filename().string() + ": txn " + zxid_hex(zxid) +
                                  " at offset " + std::to_string(record.offset) +
                                  " is not above the previous " + zxid_hex(last));
+      } else if (state.from_empty_tree() && last == 0 && counter_of(zxid) != 1) {
+        // Every epoch's first transaction is its counter 1: a tree built from
+        // nothing must start there, or the logs before this one are gone.
+        return make_error(ErrorKind::Corrupt,
+                          file.path.string() + ": there is no snapshot and the first transaction is " +
+                              zxid_hex(zxid) + ": the ones before it are missing");
       } else if (epoch_of(zxid) == epoch_of(last) && zxid != last + 1) {
         return make_error(ErrorKind::Corrupt,
                           file.path.string() + ": transactions " + zxid_hex(last + 1) + " to " +

@@ -75,7 +75,9 @@ struct LogUsed {
 
 struct ZkState {
   DataDirs dirs;
-  std::filesystem::path snapshot;  // the snapshot the restore set starts from
+  // The snapshot the restore set starts from; empty when there is none and
+  // the logs replay over ZooKeeper's empty tree (DataTree::empty_database()).
+  std::filesystem::path snapshot;
   Zxid snapshot_zxid = 0;
   SnapshotInfo snapshot_info;
   std::vector<SkippedSnapshot> skipped;  // newer snapshots ZooKeeper would skip too
@@ -87,6 +89,8 @@ struct ZkState {
   std::optional<int64_t> current_epoch;
   std::optional<int64_t> accepted_epoch;
   std::vector<std::string> warnings;
+
+  bool from_empty_tree() const { return snapshot.empty(); }
 };
 
 struct LoadOptions {
@@ -97,8 +101,11 @@ struct LoadOptions {
   std::optional<Zxid> up_to_zxid;
 };
 
-// Loads and proves the state in `dirs`. Fails with ErrorKind::Corrupt when no
-// snapshot can be loaded, a needed log is corrupt, or transactions are missing.
+// Loads and proves the state in `dirs`. With no snapshot file at all, the logs
+// replay over ZooKeeper's empty tree, as ZooKeeper 3.4 does (3.5 and later
+// refuse that unless zookeeper.snapshot.trust.empty is set). Fails with
+// ErrorKind::Corrupt when snapshots are there but none loads, a needed log is
+// corrupt, or transactions are missing.
 Result<ZkState> load_state(const DataDirs& dirs, const LoadOptions& options = {});
 
 }  // namespace zktool::snapshot

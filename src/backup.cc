@@ -202,14 +202,17 @@ Status copy_data_files(const zs::DataDirs& dirs, const fs::path& to, bool all_fi
   constexpr Durability kScratch = Durability::Scratch;
   auto listing = zs::list_data_dirs(dirs);
   if (!listing) return listing.error();
-  const zs::ZkFile* snapshot = nullptr;
+  // No snapshot at all: the logs alone are the restore set (load_state). A
+  // snapshot that is there but incomplete is being written: fail this attempt
+  // and copy it once it is done.
+  std::optional<zs::ZkFile> snapshot;
   for (const zs::ZkFile& candidate : listing->snapshots) {
     if (zs::looks_complete(candidate.path)) {
-      snapshot = &candidate;
+      snapshot = candidate;
       break;
     }
   }
-  if (snapshot == nullptr) {
+  if (!snapshot && !listing->snapshots.empty()) {
     return make_error(ErrorKind::Corrupt, dirs.snap_dir.string() + ": no complete snapshot");
   }
   fs::path snap_to = to / kArchivedSnapDir, log_to = to / kArchivedLogDir;
@@ -217,8 +220,9 @@ Status copy_data_files(const zs::DataDirs& dirs, const fs::path& to, bool all_fi
   fs::create_directories(snap_to, ec);
   fs::create_directories(log_to, ec);
   if (ec) return make_error(ErrorKind::Io, to.string() + ": " + ec.message());
-  std::vector<zs::ZkFile> snapshots{*snapshot};
-  std::vector<zs::ZkFile> logs = zs::logs_for_snapshot(listing->logs, snapshot->zxid);
+  std::vector<zs::ZkFile> snapshots;
+  if (snapshot) snapshots.push_back(*snapshot);
+  std::vector<zs::ZkFile> logs = zs::logs_for_snapshot(listing->logs, snapshot ? snapshot->zxid : 0);
   if (all_files) {
     snapshots = listing->snapshots;
     logs = listing->logs;

@@ -170,7 +170,8 @@ class BackupCommand : public Command {
                           {"snapshot_zxid", zs::zxid_hex(summary.snapshot_zxid)},
                           {"last_zxid", zs::zxid_hex(summary.last_zxid)},
                           {"znode_count", summary.znode_count},
-                          {"digest_verified", summary.digest.has_value()},
+                          {"digest_verified", summary.digest_verified()},
+                          {"proof", summary.proof_name()},
                           {"downtime_seconds", report.downtime.count()},
                           {"attempts", report.attempts},
                           {"warnings", report.warnings}};
@@ -182,11 +183,12 @@ class BackupCommand : public Command {
       print_json_result(j);
       return;
     }
-    std::printf("wrote %s (%llu bytes, %zu files): %s, %llu znodes, digest %s\n",
+    std::printf("wrote %s (%llu bytes, %zu files): %s, %llu znodes, proof %s\n",
                 report.archive.c_str(), static_cast<unsigned long long>(report.archive_size),
                 report.manifest.files.size(), zs::zxid_hex(summary.last_zxid).c_str(),
                 static_cast<unsigned long long>(summary.znode_count),
-                summary.digest ? "verified" : "not recorded");
+                summary.digest_verified() ? "digest (ZooKeeper's own matched)"
+                                          : "replay (ZooKeeper recorded no digests)");
     if (report.unit_was_running) {
       std::printf("%s was down %.2f s while its files were copied\n", node_unit_.c_str(),
                   report.downtime.count());

@@ -88,10 +88,12 @@ json node_json(std::string_view path, const zs::Node& node, const zs::DataTree& 
 
 json state_json(const zs::ZkState& state, bool with_nodes) {
   json files = json::array();
-  files.push_back({{"role", "snapshot"},
-                   {"path", state.snapshot.string()},
-                   {"zxid", zs::zxid_hex(state.snapshot_zxid)},
-                   {"size", size_of_file(state.snapshot)}});
+  if (!state.from_empty_tree()) {
+    files.push_back({{"role", "snapshot"},
+                     {"path", state.snapshot.string()},
+                     {"zxid", zs::zxid_hex(state.snapshot_zxid)},
+                     {"size", size_of_file(state.snapshot)}});
+  }
   for (const zs::LogUsed& log : state.logs) {
     files.push_back({{"role", "log"},
                      {"path", log.file.string()},
@@ -118,6 +120,9 @@ json state_json(const zs::ZkState& state, bool with_nodes) {
             {"session_count", state.tree.sessions().size()},
             {"digest_verified", verified ? json(*verified) : json(nullptr)},
             {"digest", digest_json(state.digest)},
+            {"proof", verified == false ? json(nullptr) : json(proof_of(state))},
+            {"tree_digest", state.tree.digest().value(state.digest.server_charset())},
+            {"from_empty_tree", state.from_empty_tree()},
             {"files", files},
             {"skipped_snapshots", skipped},
             {"current_epoch", state.current_epoch ? json(*state.current_epoch) : json()},
@@ -162,8 +167,12 @@ void print_text(const zs::ZkState& state, bool with_nodes) {
   if (state.dirs.log_dir != state.dirs.snap_dir) {
     std::printf("log dir          %s\n", state.dirs.log_dir.c_str());
   }
-  std::printf("restore set      %s (%llu bytes)\n", state.snapshot.filename().c_str(),
-              static_cast<unsigned long long>(size_of_file(state.snapshot)));
+  if (state.from_empty_tree()) {
+    std::printf("restore set      no snapshot: %s\n", kEmptyTreeNote);
+  } else {
+    std::printf("restore set      %s (%llu bytes)\n", state.snapshot.filename().c_str(),
+                static_cast<unsigned long long>(size_of_file(state.snapshot)));
+  }
   for (const zs::LogUsed& log : state.logs) {
     std::printf("                 %s (%llu records, %llu applied, last %s, ends with %s at %llu)\n",
                 log.file.filename().c_str(), static_cast<unsigned long long>(log.records),
@@ -179,6 +188,7 @@ void print_text(const zs::ZkState& state, bool with_nodes) {
   std::printf("ephemerals       %zu\n", state.tree.ephemeral_count());
   std::printf("sessions         %zu\n", state.tree.sessions().size());
   std::printf("digest           %s\n", digest_summary(state.digest).c_str());
+  std::printf("proof            %s\n", proof_summary(state).c_str());
   if (state.current_epoch || state.accepted_epoch) {
     std::printf("epochs           current %s, accepted %s\n",
                 state.current_epoch ? std::to_string(*state.current_epoch).c_str() : "-",
@@ -211,8 +221,7 @@ class InspectCommand : public Command {
     return "zk-tool inspect /var/lib/dcos/exhibitor/zookeeper --json";
   }
   const char* summary() const override {
-    return "Show what a ZooKeeper data directory or archive holds, proven against ZooKeeper's "
-           "digests";
+    return "Show what a ZooKeeper data directory or archive holds, and how it is proven";
   }
 
   void setup(CLI::App& app) override {

@@ -139,7 +139,8 @@ class ListCommand : public Command {
       f["snapshot_zxid"] = zs::zxid_hex(s.snapshot_zxid);
       f["last_zxid"] = zs::zxid_hex(s.last_zxid);
       f["znode_count"] = s.znode_count;
-      f["digest_verified"] = s.digest.has_value();
+      f["digest_verified"] = s.digest_verified();
+      f["proof"] = s.proof_name();
       f["intact"] = !l.entry.damaged();
       if (l.entry.damaged()) f["problem"] = l.entry.problem;
       if (l.verify_error) {
@@ -166,7 +167,7 @@ class ListCommand : public Command {
         continue;
       }
       const archive::ZooKeeperSummary& s = summary_of(*l.entry.manifest);
-      std::string digest = s.digest ? "verified" : "not recorded";
+      std::string digest = s.digest_verified() ? "verified" : "replayed";
       if (l.verify_error) digest = l.verify_error->empty() ? "proven" : "FAILED";
       if (l.entry.damaged()) digest = "DAMAGED";
       std::printf("%-20s  %-8s  %-18s  %8llu  %12llu  %-12s  %s\n", format_utc(*l.time).c_str(),

@@ -52,6 +52,9 @@ class VerifyCommand : public Command {
           {"ephemeral_count", state.tree.ephemeral_count()},
           {"session_count", state.tree.sessions().size()},
           {"digest_verified", verified ? nlohmann::json(*verified) : nlohmann::json(nullptr)},
+          {"proof", proof_of(state)},
+          {"digest", state.tree.digest().value(state.digest.server_charset())},
+          {"from_empty_tree", state.from_empty_tree()},
           {"warnings", state.warnings}};
       print_json_result(j);
       return Ok{};
@@ -59,12 +62,15 @@ class VerifyCommand : public Command {
     std::printf("archive          %s\n", archive_.c_str());
     std::printf("manifest         %s\n", staged->manifest ? "present, every file's SHA-256 matches"
                                                           : "none (dcos-zk archive)");
-    std::printf("snapshot zxid    %s\n", zs::zxid_hex(state.snapshot_zxid).c_str());
+    if (state.from_empty_tree()) {
+      std::printf("snapshot         none: %s\n", kEmptyTreeNote);
+    } else {
+      std::printf("snapshot zxid    %s\n", zs::zxid_hex(state.snapshot_zxid).c_str());
+    }
     std::printf("last zxid        %s\n", zs::zxid_hex(state.last_zxid).c_str());
     std::printf("znodes           %zu (%zu ephemeral, %zu sessions)\n", state.tree.node_count(),
                 state.tree.ephemeral_count(), state.tree.sessions().size());
-    std::printf("digest           %s\n", !verified ? "not recorded by ZooKeeper"
-                                                   : "verified against ZooKeeper's own");
+    std::printf("proof            %s\n", proof_summary(state).c_str());
     for (const std::string& w : state.warnings) std::printf("warning          %s\n", w.c_str());
     std::printf("OK: this archive restores\n");
     return Ok{};

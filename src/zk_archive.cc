@@ -12,7 +12,9 @@ namespace zs = zktool::snapshot;
 std::vector<ArchivedFile> files_to_archive(const zs::ZkState& state) {
   std::vector<ArchivedFile> files;
   std::string snap_dir(kArchivedSnapDir), log_dir(kArchivedLogDir);
-  files.push_back({state.snapshot, snap_dir + "/" + state.snapshot.filename().string(), {}});
+  if (!state.from_empty_tree()) {
+    files.push_back({state.snapshot, snap_dir + "/" + state.snapshot.filename().string(), {}});
+  }
   for (const char* epoch : zs::kEpochFiles) {
     fs::path p = state.dirs.snap_dir / epoch;
     std::error_code ec;
@@ -50,10 +52,22 @@ archive::ZooKeeperSummary summarize(const zs::ZkState& state) {
   s.znode_count = state.tree.node_count();
   s.ephemeral_count = state.tree.ephemeral_count();
   s.session_count = state.tree.sessions().size();
-  if (state.digest.verified() == true) {
-    s.digest = state.tree.digest().value(state.digest.server_charset());
-  }
+  s.digest = state.tree.digest().value(state.digest.server_charset());
+  s.proof = proof_of(state);
   return s;
+}
+
+const char* proof_of(const zs::ZkState& state) {
+  return state.digest.verified() == true ? archive::kProofDigest : archive::kProofReplay;
+}
+
+std::string proof_summary(const zs::ZkState& state) {
+  auto verified = state.digest.verified();
+  if (verified == false) return "none: the replayed tree differs from ZooKeeper's digests";
+  if (verified == true) return "digest: the replayed tree matches the digests ZooKeeper recorded";
+  return "replay: ZooKeeper recorded no digests, so every seal, zxid continuity and the replay "
+         "of every transaction were checked; zk-tool's digest of the tree is " +
+         std::to_string(state.tree.digest().value(state.digest.server_charset()));
 }
 
 namespace {
@@ -93,9 +107,12 @@ Status check_against_manifest(const fs::path& archive, const archive::Manifest& 
     return differs("session_count", std::to_string(expected->session_count),
                    std::to_string(actual.session_count));
   }
+  // Manifests written before `proof` hold a digest only when ZooKeeper's own confirmed it.
+  if (!expected->proof.empty() && actual.proof != expected->proof) {
+    return differs("proof", expected->proof, actual.proof);
+  }
   if (expected->digest && actual.digest != expected->digest) {
-    return differs("digest", std::to_string(*expected->digest),
-                   actual.digest ? std::to_string(*actual.digest) : "no proven digest");
+    return differs("digest", std::to_string(*expected->digest), std::to_string(*actual.digest));
   }
   return Ok{};
 }

@@ -36,6 +36,19 @@ Result<std::vector<ArchivedFile>> older_files(const snapshot::ZkState& state);
 
 archive::ZooKeeperSummary summarize(const snapshot::ZkState& state);
 
+// archive::kProofDigest when the replayed tree matched the digests ZooKeeper
+// recorded, archive::kProofReplay when it recorded none (a state whose digests
+// differ is refused before anything asks).
+const char* proof_of(const snapshot::ZkState& state);
+
+// The proof `state` carries in one line, for inspect and verify.
+std::string proof_summary(const snapshot::ZkState& state);
+
+// What a restore set without a snapshot is, and which ZooKeeper loads it.
+inline constexpr const char* kEmptyTreeNote =
+    "the logs replay over ZooKeeper's empty tree, as ZooKeeper 3.4 loads a member that has not "
+    "snapshotted yet (3.5 and later load that only with -Dzookeeper.snapshot.trust.empty=true)";
+
 // An archive extracted into a scratch directory and proven.
 struct StagedBackup {
   ScratchDirectory dir;                      // removed with this object

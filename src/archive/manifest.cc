@@ -51,8 +51,10 @@ class Checker {
   }
 
   // Checks that `value` is an object holding exactly `keys`.
+  // `keys` must all be there; `optional` ones may be (fields added since version 1 was first written).
   bool object(const json& value, const std::string& field,
-              std::initializer_list<std::string_view> keys) {
+              std::initializer_list<std::string_view> keys,
+              std::initializer_list<std::string_view> optional = {}) {
     if (failed()) return false;
     if (!value.is_object()) {
       fail(field, "must be an object");
@@ -65,7 +67,8 @@ class Checker {
       }
     }
     for (const auto& item : value.items()) {
-      if (std::find(keys.begin(), keys.end(), item.key()) == keys.end()) {
+      if (std::find(keys.begin(), keys.end(), item.key()) == keys.end() &&
+          std::find(optional.begin(), optional.end(), item.key()) == optional.end()) {
         fail(join(field, item.key()), "is not a field of a version 1 manifest");
         return false;
       }
@@ -220,7 +223,8 @@ ZooKeeperSummary read_zookeeper(Checker& check, const json& value) {
   const std::string f(kZooKeeperRoot);
   if (!check.object(value, f,
                     {"snapshot_zxid", "last_zxid", "znode_count", "ephemeral_count",
-                     "session_count", "digest"})) {
+                     "session_count", "digest"},
+                    {"proof"})) {
     return zk;
   }
   zk.snapshot_zxid = check.zxid(value["snapshot_zxid"], f + ".snapshot_zxid");
@@ -229,6 +233,13 @@ ZooKeeperSummary read_zookeeper(Checker& check, const json& value) {
   zk.ephemeral_count = check.unsigned_number(value["ephemeral_count"], f + ".ephemeral_count");
   zk.session_count = check.unsigned_number(value["session_count"], f + ".session_count");
   if (!value["digest"].is_null()) zk.digest = check.signed_number(value["digest"], f + ".digest");
+  if (value.contains("proof")) {
+    zk.proof = check.string(value["proof"], f + ".proof");
+    if (!check.failed() && zk.proof != kProofDigest && zk.proof != kProofReplay) {
+      check.fail(f + ".proof", "is \"" + zk.proof + "\", not \"digest\" or \"replay\"");
+    }
+    if (!check.failed() && !zk.digest) check.fail(f + ".digest", "is null but a proof is named");
+  }
   if (!check.failed() && zk.last_zxid < zk.snapshot_zxid) {
     check.fail(f + ".last_zxid", "is below snapshot_zxid");
   }
@@ -285,6 +296,7 @@ ordered_json manifest_document(const Manifest& manifest) {
         {"session_count", zk->session_count},
         {"digest", zk->digest ? ordered_json(*zk->digest) : nullptr},
     };
+    if (!zk->proof.empty()) doc[kZooKeeperRoot]["proof"] = zk->proof;
   } else {
     const auto& log = std::get<ReplicatedLogSummary>(manifest.summary);
     doc[kReplicatedLogRoot] = {{"begin", log.begin}, {"end", log.end}, {"entries", log.entries}};

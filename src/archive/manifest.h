@@ -49,14 +49,30 @@ struct Source {
 // ZooKeeper state captured by the archive. zxids are written as hex strings
 // ("0x100000002", as in file names and `srvr`), the digest as a signed
 // decimal number (a Java long, as ZooKeeper prints it).
+inline constexpr const char* kProofDigest = "digest";
+inline constexpr const char* kProofReplay = "replay";
+
 struct ZooKeeperSummary {
   int64_t snapshot_zxid = 0;
   int64_t last_zxid = 0;
   uint64_t znode_count = 0;
   uint64_t ephemeral_count = 0;
   uint64_t session_count = 0;
-  std::optional<int64_t> digest;  // set only when the tree digest was verified
+  // The digest of the replayed tree (ZooKeeper's AdHash, so a later
+  // ZooKeeper's digest can be compared with it). Manifests written before
+  // `proof` have it only when it matched ZooKeeper's own.
+  std::optional<int64_t> digest;
+  // kProofDigest: the replayed tree matched the digests ZooKeeper recorded;
+  // kProofReplay: ZooKeeper recorded none, so what proved the files is their
+  // seals, zxid continuity and a replay of every transaction. Empty in
+  // manifests written before it was recorded.
+  std::string proof;
   bool operator==(const ZooKeeperSummary&) const = default;
+
+  // Whether ZooKeeper's own digests proved the tree.
+  bool digest_verified() const { return proof.empty() ? digest.has_value() : proof == kProofDigest; }
+  // kProofDigest or kProofReplay, for a manifest from before `proof` too.
+  const char* proof_name() const { return digest_verified() ? kProofDigest : kProofReplay; }
 };
 
 // The replicated log's positions: [begin, end] and the entries between.

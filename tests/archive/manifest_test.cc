@@ -71,6 +71,21 @@ TEST(Manifest, DigestMayBeNull) {
   EXPECT_FALSE(std::get<ZooKeeperSummary>(parsed->summary).digest.has_value());
 }
 
+TEST(Manifest, TheProofIsRecordedAndAManifestFromBeforeItInfersIt) {
+  Manifest m = sample_manifest();
+  auto& zk = std::get<ZooKeeperSummary>(m.summary);
+  EXPECT_TRUE(zk.digest_verified());  // no proof field: a digest was kept only when verified
+  zk.proof = kProofReplay;
+  auto parsed = parse_manifest(to_json(m));
+  ASSERT_TRUE(parsed) << parsed.error().message;
+  EXPECT_EQ(*parsed, m);
+  EXPECT_EQ(json::parse(to_json(m))["zookeeper"]["proof"], "replay");
+  const auto& read = std::get<ZooKeeperSummary>(parsed->summary);
+  EXPECT_FALSE(read.digest_verified());
+  EXPECT_STREQ(read.proof_name(), "replay");
+  EXPECT_EQ(read.digest, -3141592653589793);
+}
+
 TEST(Manifest, ValidateAcceptsSampleAndRefusesBadHash) {
   EXPECT_TRUE(validate(with_files(sample_manifest())));
   Manifest bad = with_files(sample_manifest());
@@ -196,6 +211,9 @@ const Mutation kMutations[] = {
     {"LongUnprintableKind", set("/kind", "\x01" + std::string(300, 'k')),
      "zk-tool-manifest.json: \"kind\" is \"?" + std::string(199, 'k') +
          "...\", expected \"zookeeper\" or \"mesos-replicated-log\""},
+    {"UnknownProof", set("/zookeeper/proof", "trust-me"),
+     "zk-tool-manifest.json: \"zookeeper.proof\" is \"trust-me\", not \"digest\" or "
+     "\"replay\""},
     {"DigestAsString", set("/zookeeper/digest", "123"),
      "zk-tool-manifest.json: \"zookeeper.digest\" must be an integer"},
     {"NegativeCount", set("/zookeeper/znode_count", -1),

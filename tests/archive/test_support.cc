@@ -59,7 +59,7 @@ Manifest sample_manifest() {
   m.mode = Mode::Hot;
   m.source = {{"/var/lib/zookeeper/snapshot", "/var/lib/zookeeper/transactions"},
               "dcos-exhibitor.service"};
-  m.summary = ZooKeeperSummary{0x100000002, 0x100000007, 12, 1, 2, -3141592653589793};
+  m.summary = ZooKeeperSummary{0x100000002, 0x100000007, 12, 1, 2, -3141592653589793, ""};
   return m;
 }
 

@@ -44,7 +44,7 @@ void write_backup(const fs::path& path, archive::Kind kind = archive::Kind::ZooK
   m.source = {{"/var/lib/zookeeper"}, std::nullopt};
   if (kind == archive::Kind::ZooKeeper) {
     ASSERT_TRUE(writer->add_file("zookeeper/snapshot/version-2/snapshot.1", payload));
-    m.summary = archive::ZooKeeperSummary{1, 2, 3, 0, 0, std::nullopt};
+    m.summary = archive::ZooKeeperSummary{1, 2, 3, 0, 0, std::nullopt, ""};
   } else {
     ASSERT_TRUE(writer->add_file("replicated_log/000001.ldb", payload));
     m.summary = archive::ReplicatedLogSummary{0, 1, 1};

@@ -109,7 +109,7 @@ TEST(LogBackup, RefusesAZooKeeperArchiveLeavingTheTargetAlone) {
   archive::Manifest manifest;
   manifest.host = "test";
   manifest.tool_version = "0";
-  manifest.summary = archive::ZooKeeperSummary{1, 1, 1, 0, 0, std::nullopt};
+  manifest.summary = archive::ZooKeeperSummary{1, 1, 1, 0, 0, std::nullopt, ""};
   manifest.source.paths = {"/var/lib/zookeeper"};
   auto written = writer->commit(manifest);
   ASSERT_TRUE(written) << written.error().message;

@@ -66,6 +66,54 @@ TEST(ZookeeperState, LoadsTheNewestSnapshotAndReplaysTheRest) {
   EXPECT_TRUE(state->warnings.empty());
 }
 
+TEST(ZookeeperState, WithoutASnapshotEveryLogReplaysOverTheEmptyTree) {
+  ScratchDir with_snapshots, logs_only;
+  with_snapshots.copy_zk38();
+  logs_only.copy_zk38();
+  remove_snapshots_newer_than(logs_only, -1);
+  auto expected = load(with_snapshots);
+  ASSERT_TRUE(expected) << expected.error().message;
+  auto state = load(logs_only);
+  ASSERT_TRUE(state) << state.error().message;
+  EXPECT_TRUE(state->from_empty_tree());
+  EXPECT_EQ(state->snapshot_zxid, 0);
+  EXPECT_EQ(state->logs.front().file.filename(), "log.1");
+  EXPECT_EQ(state->last_zxid, expected->last_zxid);
+  // The same tree, but for the /zookeeper/config node a 3.5+ server's empty
+  // tree has and 3.4's (the one logs alone are loaded over) has not.
+  std::vector<std::string_view> paths = expected->tree.sorted_paths();
+  std::erase(paths, "/zookeeper/config");
+  ASSERT_EQ(state->tree.sorted_paths(), paths);
+  for (std::string_view path : paths) {
+    const Node& got = *state->tree.find(path);
+    const Node& want = *expected->tree.find(path);
+    EXPECT_EQ(got.data, want.data) << path;
+    EXPECT_EQ(got.stat, want.stat) << path;
+    EXPECT_EQ(got.num_children + (path == "/zookeeper"), want.num_children) << path;
+    EXPECT_EQ(state->tree.acl(got.acl_index), expected->tree.acl(want.acl_index)) << path;
+  }
+  EXPECT_EQ(state->tree.sessions(), expected->tree.sessions());
+  EXPECT_EQ(state->tree.digest(), expected->tree.digest());  // /zookeeper/ is not hashed
+  // The early logs carry ZooKeeper's digests: the empty tree they start from is ZooKeeper's.
+  EXPECT_GT(state->digest.txn_digests, 10u);
+  EXPECT_EQ(state->digest.mismatches(), 0u);
+  EXPECT_EQ(state->digest.verified(), true);
+}
+
+TEST(ZookeeperState, WithoutASnapshotTheLogsMustStartAtTheFirstTransaction) {
+  ScratchDir dir;
+  dir.copy_zk38();
+  remove_snapshots_newer_than(dir, -1);
+  std::filesystem::remove(dir.logs() / "log.1");
+  auto state = load(dir);
+  ASSERT_FALSE(state);
+  EXPECT_EQ(state.error().kind, ErrorKind::Corrupt);
+  EXPECT_NE(state.error().message.find("log.28: there is no snapshot and the first transaction "
+                                       "is 0x28: the ones before it are missing"),
+            std::string::npos)
+      << state.error().message;
+}
+
 TEST(ZookeeperState, ProvesTheTreeAgainstZooKeepersDigests) {
   ScratchDir dir;
   dir.copy_zk38();
