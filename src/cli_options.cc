@@ -27,7 +27,9 @@ void add_node_options(CLI::App& app, NodeOptions& o) {
   app.add_option("--zoo-cfg", o.zoo_cfg,
                  "Take dataDir, dataLogDir, the client port and the members from this zoo.cfg");
   add_service_options(app, o.service, "The systemd unit that runs this node's ZooKeeper");
-  app.add_option("--host", o.host, "Where this node's client port listens")->capture_default_str();
+  app.add_option("--host", o.host,
+                 "Where this node's client port listens (default: zoo.cfg's clientPortAddress, "
+                 "else 127.0.0.1)");
   app.add_option("--client-port", o.client_port, "This node's client port (default: zoo.cfg's, else 2181)");
   app.add_option("--health", o.health, "Ensemble health from Exhibitor, or zk: four-letter words")
       ->check(CLI::IsMember({"exhibitor", "zk"}))

@@ -36,6 +36,10 @@ std::optional<snapshot::DataDirs> interrupted_swap(const fs::path& dir,
   return dirs;
 }
 
+bool is_wildcard_address(const std::string& address) {
+  return address == "0.0.0.0" || address == "::" || address == "[::]";
+}
+
 }  // namespace
 
 Result<Node> resolve_node(const NodeOptions& o) {
@@ -43,12 +47,16 @@ Result<Node> resolve_node(const NodeOptions& o) {
   std::optional<fs::path> dir = o.data_dir;
   std::optional<fs::path> log_dir = o.data_log_dir;
   int client_port = 2181;
+  std::string host = "127.0.0.1";
   if (o.zoo_cfg) {
     auto cfg = read_zoo_cfg(*o.zoo_cfg);
     if (!cfg) return cfg.error();
     if (!dir) dir = cfg->data_dir;
     if (!log_dir) log_dir = cfg->data_log_dir;
     if (cfg->client_port != 0) client_port = cfg->client_port;
+    if (cfg->client_address && !is_wildcard_address(*cfg->client_address)) {
+      host = *cfg->client_address;
+    }
     for (const ZooCfgServer& s : cfg->servers) node.members.push_back({s.host, s.client_port});
   }
   if (o.client_port) client_port = *o.client_port;
@@ -64,7 +72,7 @@ Result<Node> resolve_node(const NodeOptions& o) {
   node.bus = service.bus;
   node.stop_timeout = service.stop_timeout;
   node.start_timeout = service.start_timeout;
-  node.local = {o.host, client_port};
+  node.local = {o.host.value_or(host), client_port};
   if (o.health == "zk" && node.members.empty()) {
     return make_error(ErrorKind::Usage, "--health zk needs the members: give --zoo-cfg");
   }

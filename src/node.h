@@ -30,7 +30,9 @@ struct NodeOptions {
   std::optional<std::filesystem::path> data_log_dir;
   std::optional<std::filesystem::path> zoo_cfg;
   ServiceOptions service;
-  std::string host = "127.0.0.1";             // where this node's client port listens
+  // Where this node's client port listens: default zoo.cfg's clientPortAddress
+  // (a wildcard one is reached on loopback), else 127.0.0.1.
+  std::optional<std::string> host;
   std::optional<int> client_port;             // default: zoo.cfg's, else 2181
   std::string health = "exhibitor";           // or "zk": four-letter words to zoo.cfg members
   std::string exhibitor_url = kDcosExhibitorUrl;

@@ -81,6 +81,8 @@ Status read_lines(const fs::path& file, ZooCfg& cfg, bool servers_only) {
                           file.string() + ": clientPort is not a port number (1 to 65535)");
       }
       cfg.client_port = *port;
+    } else if (key == "clientPortAddress") {
+      cfg.client_address = value;
     } else if (key == "dynamicConfigFile") {
       fs::path dynamic = value;
       if (dynamic.is_relative()) dynamic = file.parent_path() / dynamic;

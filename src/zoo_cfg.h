@@ -21,6 +21,7 @@ struct ZooCfg {
   std::filesystem::path data_dir;
   std::optional<std::filesystem::path> data_log_dir;
   int client_port = 0;
+  std::optional<std::string> client_address;  // clientPortAddress: what the client port binds
   std::vector<ZooCfgServer> servers;  // empty for a standalone server
 };
 

@@ -231,12 +231,18 @@ TEST(ResolveNode, FlagsAndZooCfgGiveTheDirectoriesPortAndMembers) {
   fs::create_directories(logs / "version-2");
   write_file(dir.path() / "zoo.cfg", "dataDir=" + plain.string() + "\ndataLogDir=" + logs.string() +
                                          "\nclientPort=2191\nserver.1=a:2888:3888\n");
+  // ZooKeeper 3.4 as on a DC/OS master: the client port bound to the master's own address.
+  write_file(dir.path() / "bound.cfg",
+             "dataDir=" + plain.string() + "\nclientPortAddress=10.0.0.2\nclientPort=2181\n");
+  write_file(dir.path() / "wildcard.cfg",
+             "dataDir=" + plain.string() + "\nclientPortAddress=0.0.0.0\nclientPort=2181\n");
   struct Row {
     const char* what;
     NodeOptions options;
     fs::path snap_dir, log_dir;
     int port;
     size_t members;
+    std::string host = "127.0.0.1";
   };
   std::vector<Row> rows;
   {
@@ -263,6 +269,21 @@ TEST(ResolveNode, FlagsAndZooCfgGiveTheDirectoriesPortAndMembers) {
     rows.push_back({"flags win over zoo.cfg", o, dcos / "snapshot" / "version-2",
                     logs / "version-2", 2200, 1});
   }
+  {
+    NodeOptions o;
+    o.zoo_cfg = dir.path() / "bound.cfg";
+    rows.push_back({"zoo.cfg's clientPortAddress", o, plain / "version-2", plain / "version-2",
+                    2181, 0, "10.0.0.2"});
+    o.host = "10.9.9.9";
+    rows.push_back({"--host wins over clientPortAddress", o, plain / "version-2",
+                    plain / "version-2", 2181, 0, "10.9.9.9"});
+  }
+  {
+    NodeOptions o;
+    o.zoo_cfg = dir.path() / "wildcard.cfg";
+    rows.push_back({"a wildcard clientPortAddress is reached on loopback", o, plain / "version-2",
+                    plain / "version-2", 2181, 0});
+  }
   for (const Row& row : rows) {
     auto node = resolve_node(row.options);
     ASSERT_TRUE(node) << row.what << ": " << node.error().message;
@@ -270,6 +291,7 @@ TEST(ResolveNode, FlagsAndZooCfgGiveTheDirectoriesPortAndMembers) {
     EXPECT_EQ(node->dirs.log_dir, row.log_dir) << row.what;
     EXPECT_EQ(node->local.client_port, row.port) << row.what;
     EXPECT_EQ(node->members.size(), row.members) << row.what;
+    EXPECT_EQ(node->local.host, row.host) << row.what;
   }
 
   NodeOptions missing;
