@@ -19,6 +19,7 @@ tests=(
   dpkg-dev file time
   clang libclang-rt-14-dev
   lintian mmdebstrap man-db
+  liblog4j1.2-java libslf4j-java  # the class path of ZooKeeper 3.4.14 (tests/support/java_runtime.h)
 )
 case "${1:-all}" in
   demo) packages=("${demo[@]}") ;;

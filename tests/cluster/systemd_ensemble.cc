@@ -20,7 +20,7 @@ constexpr auto kTeardownTimeout = std::chrono::seconds(30);
 
 service::Deadline deadline_in(std::chrono::milliseconds timeout) { return Clock::now() + timeout; }
 
-health::Endpoint endpoint(const NodeLayout& node) { return {"127.0.0.1", node.client_port}; }
+health::Endpoint endpoint(const NodeLayout& node) { return {node.host, node.client_port}; }
 
 }  // namespace
 
@@ -182,7 +182,7 @@ Status SystemdEnsemble::require_every_node_serving() {
 }
 
 Result<health::SrvrInfo> SystemdEnsemble::node_srvr(size_t index) const {
-  return health::srvr("127.0.0.1", node(index).client_port, kProbeTimeout);
+  return health::srvr(node(index).host, node(index).client_port, kProbeTimeout);
 }
 
 std::string SystemdEnsemble::describe_nodes() {

@@ -50,8 +50,20 @@ class EnsembleTest : public ::testing::Test {
 
   std::filesystem::path ensemble_dir() const { return dir_ / "ensemble"; }
 
+  // The ZooKeeper release this run tests (ZKTOOL_TEST_ZOOKEEPER; CTest runs
+  // each end-to-end suite with 3.8 and with 3.4.14).
+  static testsupport::ZooKeeperRelease release() { return testsupport::zookeeper_under_test(); }
+  static bool on_3_4() { return release() == testsupport::ZooKeeperRelease::k3_4_14; }
+  // What proves a backup of this release: 3.4 records no digests.
+  static const char* expected_proof() { return on_3_4() ? "replay" : "digest"; }
+
   // Starts the ensemble in ensemble_dir() (config.base_dir is set here).
+  // Skips the test, saying where it looked, when the 3.4.14 jar is absent.
   void start_ensemble(testsupport::EnsembleConfig config) {
+    if (config.release == testsupport::ZooKeeperRelease::k3_4_14 &&
+        !testsupport::zookeeper_3_4_14_jar()) {
+      GTEST_SKIP() << "no ZooKeeper 3.4.14 jar at " << testsupport::zookeeper_3_4_14_jar_search();
+    }
     config.base_dir = ensemble_dir();
     std::filesystem::create_directories(config.base_dir);
     auto ensemble = testsupport::SystemdEnsemble::start(config);

@@ -22,19 +22,21 @@ constexpr int kPortsPerNode = 3;
 constexpr int kFirstPort = 20000;
 constexpr int kLastPort = 32700;
 
-bool port_is_free(int port) {
+// `host_index` 0 is 127.0.0.1, 1 is 127.0.0.2, ...
+bool port_is_free(int port, int host_index) {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return false;
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK + static_cast<uint32_t>(host_index));
   bool free = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
   ::close(fd);
   return free;
 }
 
-Result<int> pick_base_port(int ports_needed) {
+// A block of `ports_needed` ports free on each of the first `hosts` loopback addresses.
+Result<int> pick_base_port(int ports_needed, int hosts) {
   const int blocks = (kLastPort - kFirstPort) / ports_needed;
   // Each call in a process moves on, so two ensembles in one test binary get
   // different blocks even before the first one binds its ports.
@@ -44,7 +46,9 @@ Result<int> pick_base_port(int ports_needed) {
   for (int i = 0; i < blocks; ++i) {
     int base = kFirstPort + ((start + i) % blocks) * ports_needed;
     bool all_free = true;
-    for (int p = base; p < base + ports_needed && all_free; ++p) all_free = port_is_free(p);
+    for (int h = 0; h < hosts && all_free; ++h) {
+      for (int p = base; p < base + ports_needed && all_free; ++p) all_free = port_is_free(p, h);
+    }
     if (all_free) return base;
   }
   return make_error(ErrorKind::Io, "no block of " + std::to_string(ports_needed) +
@@ -72,22 +76,27 @@ std::string zoo_cfg(const EnsembleLayout& layout, const NodeLayout& node) {
   line("syncLimit", std::to_string(c.sync_limit_ticks));
   line("dataDir", node.data_dir.string());
   if (c.separate_log_dir) line("dataLogDir", node.data_log_dir.string());
-  line("clientPortAddress", "127.0.0.1");
+  line("clientPortAddress", node.host);
   line("clientPort", std::to_string(node.client_port));
   line("snapCount", std::to_string(c.snap_count));
   line("preAllocSize", std::to_string(c.pre_alloc_size_kb));
   line("autopurge.snapRetainCount", std::to_string(c.autopurge_snap_retain_count));
   line("autopurge.purgeInterval", std::to_string(c.autopurge_purge_interval_hours));
-  line("4lw.commands.whitelist", "*");
-  line("admin.enableServer", "false");
-  // A single node without server lines runs standalone. Each server line
-  // names its client port too: the members listen on different ports here,
-  // and tools reading this zoo.cfg (zk-tool --zoo-cfg) must find them all.
+  const bool v3_4 = c.release == ZooKeeperRelease::k3_4_14;
+  if (!v3_4) {  // 3.4 answers every four-letter word and has no admin server
+    line("4lw.commands.whitelist", "*");
+    line("admin.enableServer", "false");
+  }
+  // A single node without server lines runs standalone. From 3.5 on, each
+  // server line names its client port too: the members listen on different
+  // ports here, and tools reading this zoo.cfg (zk-tool --zoo-cfg) must find
+  // them all. 3.4's server lines cannot; its members share the ports.
   if (layout.nodes.size() > 1) {
     for (const auto& peer : layout.nodes) {
-      line("server." + std::to_string(peer.id),
-           "127.0.0.1:" + std::to_string(peer.peer_port) + ":" +
-               std::to_string(peer.election_port) + ";" + peer.client_address());
+      std::string server = peer.host + ":" + std::to_string(peer.peer_port) + ":" +
+                           std::to_string(peer.election_port);
+      if (!v3_4) server.append(";").append(peer.client_address());
+      line("server." + std::to_string(peer.id), server);
     }
   }
   return cfg;
@@ -114,14 +123,26 @@ Result<EnsembleLayout> plan_ensemble(EnsembleConfig config) {
     return make_error(ErrorKind::Usage, "snapshot compression is gz or snappy, not \"" +
                                             config.snapshot_compression + "\"");
   }
+  if (config.release == ZooKeeperRelease::k3_4_14) {
+    if (config.extended_types_enabled || !config.snapshot_compression.empty() ||
+        config.container_check_interval_ms != 0) {
+      return make_error(ErrorKind::Usage, "ZooKeeper 3.4.14 has no TTL or container znodes and "
+                                          "no snapshot compression");
+    }
+    if (!zookeeper_3_4_14_jar()) {
+      return make_error(ErrorKind::Usage, "no ZooKeeper 3.4.14 jar at " +
+                                              zookeeper_3_4_14_jar_search());
+    }
+  }
   if (config.base_dir.empty()) return make_error(ErrorKind::Usage, "ensemble base_dir is empty");
   std::error_code ec;
   config.base_dir = fs::absolute(config.base_dir, ec).lexically_normal();
   if (ec) return make_error(ErrorKind::Io, config.base_dir.string() + ": " + ec.message());
 
-  const int ports_needed = config.nodes * kPortsPerNode;
+  const bool shared_ports = config.release == ZooKeeperRelease::k3_4_14;
+  const int ports_needed = shared_ports ? kPortsPerNode : config.nodes * kPortsPerNode;
   if (config.base_port == 0) {
-    auto base = pick_base_port(ports_needed);
+    auto base = pick_base_port(ports_needed, shared_ports ? config.nodes : 1);
     if (!base) return base.error();
     config.base_port = *base;
   } else if (config.base_port < 1024 || config.base_port + ports_needed > 65536) {
@@ -139,7 +160,8 @@ Result<EnsembleLayout> plan_ensemble(EnsembleConfig config) {
     node.data_dir = node.dir / "data";
     node.data_log_dir = config.separate_log_dir ? node.dir / "datalog" : node.data_dir;
     node.log_file = node.dir / "zookeeper.log";
-    node.client_port = config.base_port + i * kPortsPerNode;
+    if (shared_ports) node.host = "127.0.0." + std::to_string(node.id);
+    node.client_port = config.base_port + (shared_ports ? 0 : i * kPortsPerNode);
     node.peer_port = node.client_port + 1;
     node.election_port = node.client_port + 2;
     layout.nodes.push_back(node);
@@ -168,10 +190,12 @@ std::vector<std::string> java_command(const EnsembleLayout& layout, size_t index
   for (auto& opt : jvm_locale_options()) argv.push_back(std::move(opt));
   argv.push_back("-Dorg.slf4j.simpleLogger.showDateTime=true");
   argv.push_back("-Dorg.slf4j.simpleLogger.dateTimeFormat=yyyy-MM-dd'T'HH:mm:ss.SSS");
-  argv.push_back(std::string("-Dzookeeper.extendedTypesEnabled=") +
-                 (c.extended_types_enabled ? "true" : "false"));
-  argv.push_back(std::string("-Dzookeeper.digest.enabled=") +
-                 (c.digest_enabled ? "true" : "false"));
+  if (c.release == ZooKeeperRelease::k3_8) {
+    argv.push_back(std::string("-Dzookeeper.extendedTypesEnabled=") +
+                   (c.extended_types_enabled ? "true" : "false"));
+    argv.push_back(std::string("-Dzookeeper.digest.enabled=") +
+                   (c.digest_enabled ? "true" : "false"));
+  }
   if (!c.snapshot_compression.empty()) {
     argv.push_back("-Dzookeeper.snapshot.compression.method=" + c.snapshot_compression);
   }
@@ -181,7 +205,9 @@ std::vector<std::string> java_command(const EnsembleLayout& layout, size_t index
   }
   if (c.jvm_heap_mb > 0) argv.push_back("-Xmx" + std::to_string(c.jvm_heap_mb) + "m");
   argv.insert(argv.end(), c.extra_jvm_options.begin(), c.extra_jvm_options.end());
-  for (auto& part : zookeeper_class_path(kSlf4jSimpleJar)) argv.push_back(std::move(part));
+  for (auto& part : zookeeper_class_path(kSlf4jSimpleJar, c.release)) {
+    argv.push_back(std::move(part));
+  }
   argv.push_back("org.apache.zookeeper.server.quorum.QuorumPeerMain");
   argv.push_back(layout.nodes.at(index).config_file.string());
   return argv;

@@ -10,13 +10,21 @@
 #include <vector>
 
 #include "common/result.h"
+#include "support/java_runtime.h"
 
 namespace zktool::testsupport {
 
 struct EnsembleConfig {
+  // Which ZooKeeper runs (support/java_runtime.h). 3.4.14 nodes listen on
+  // 127.0.0.<id>, each on the same three ports, as DC/OS masters do on their
+  // own hosts: its zoo.cfg cannot name a member's client port, so tools find
+  // every member at the one clientPort. 3.4.14 knows no TTL or container
+  // znodes, digests or compressed snapshots: settings for them are refused.
+  ZooKeeperRelease release = zookeeper_under_test();
   std::filesystem::path base_dir;  // one subdirectory per node is made below it
   int nodes = 3;                   // 1 (standalone) or 3
-  // First of 3 consecutive ports per node (client, peer, election). 0 picks a
+  // First of 3 consecutive ports per node (client, peer, election; for
+  // 3.4.14 the one block all nodes share). 0 picks a
   // free block below the kernel's ephemeral range, starting from one derived
   // from the pid so that test binaries running in parallel do not collide.
   int base_port = 0;
@@ -41,6 +49,7 @@ struct EnsembleConfig {
 
 struct NodeLayout {
   int id = 0;  // myid, from 1
+  std::string host = "127.0.0.1";  // what its ports listen on
   std::filesystem::path dir;
   std::filesystem::path config_file;
   std::filesystem::path data_dir;
@@ -50,7 +59,7 @@ struct NodeLayout {
   int peer_port = 0;
   int election_port = 0;
 
-  std::string client_address() const { return "127.0.0.1:" + std::to_string(client_port); }
+  std::string client_address() const { return host + ":" + std::to_string(client_port); }
 };
 
 struct EnsembleLayout {

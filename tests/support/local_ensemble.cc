@@ -61,7 +61,7 @@ Result<std::unique_ptr<LocalEnsemble>> LocalEnsemble::attach(
 Status LocalEnsemble::save_record() const { return save_ensemble_record({layout_, pids_}); }
 
 Result<health::SrvrInfo> LocalEnsemble::srvr(size_t index) const {
-  return health::srvr("127.0.0.1", node(index).client_port, kProbeTimeout);
+  return health::srvr(node(index).host, node(index).client_port, kProbeTimeout);
 }
 
 Status LocalEnsemble::wait_healthy(std::chrono::milliseconds timeout) {

@@ -197,7 +197,7 @@ Status write_ttl(Recorder& r, const std::string& root) {
   return Ok{};
 }
 
-Status write_acls(Recorder& r, const std::string& root) {
+Status write_acls(Recorder& r, const std::string& root, bool ip_ranges) {
   const std::string credentials = kVariedDigestCredentials;
   auto colon = credentials.find(':');
   const std::string digest = digest_id(credentials.substr(0, colon), credentials.substr(colon + 1));
@@ -206,7 +206,8 @@ Status write_acls(Recorder& r, const std::string& root) {
                     {{kPermAll, "digest", digest}});
   if (!p) return p.error();
   p = r.create(root + "/acl/ip", "by address", CreateMode::kPersistent,
-               {{kPermAll, "ip", "127.0.0.1"}, {kPermRead, "ip", "10.1.2.0/24"}});
+               {{kPermAll, "ip", "127.0.0.1"},
+                {kPermRead, "ip", ip_ranges ? "10.1.2.0/24" : "10.1.2.3"}});
   if (!p) return p.error();
   p = r.create(root + "/acl/mixed", "world reads, digest writes", CreateMode::kPersistent,
                {{kPermRead, "world", "anyone"}, {kPermAll & ~kPermRead, "digest", digest}});
@@ -362,9 +363,9 @@ Result<VariedDataSet> write_varied_data(ZkClient& client, const VariedOptions& o
       [&] { return write_plain(r, root); },
       [&] { return write_sequential(r, root); },
       [&] { return write_ephemerals(r, root); },
-      [&] { return write_containers(r, root); },
+      [&] { return options.containers ? write_containers(r, root) : Status(Ok{}); },
       [&] { return options.ttl ? write_ttl(r, root) : Status(Ok{}); },
-      [&] { return write_acls(r, root); },
+      [&] { return write_acls(r, root, options.ip_ranges); },
       [&] { return write_multi(r, root); },
       [&] { return write_updates_and_deletes(r, root, options.update_rounds); },
       [&] { return write_unicode(r, root); },

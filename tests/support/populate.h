@@ -26,6 +26,8 @@ inline constexpr const char* kVariedDigestCredentials = "zktool:backup-secret";
 struct VariedOptions {
   std::string root = "/varied";
   bool ttl = true;  // TTL znodes need the server's extendedTypesEnabled
+  bool containers = true;  // ZooKeeper 3.5 and later
+  bool ip_ranges = true;   // an ip ACL of a network (10.1.2.0/24): 3.4 accepts only addresses
   int large_znodes = 2;
   int update_rounds = 5;
   int deep_levels = 32;

@@ -375,10 +375,19 @@ Result<Created> ZkClient::create(const std::string& path, std::optional<std::str
   CAcl c_acl(acl);
   std::vector<char> created(path.size() + 64);
   Stat stat{};
+  const bool needs_create2 = ttl_ms >= 0 || mode == CreateMode::kContainer;
   auto send = [&] {
-    return zoo_create2_ttl(zh_, path.c_str(), data_pointer(data), data_length(data), c_acl.get(),
-                           zoo_create_flags(mode), ttl_ms, created.data(),
-                           static_cast<int>(created.size()), &stat);
+    if (!server_lacks_create2_ || needs_create2) {
+      int rc = zoo_create2_ttl(zh_, path.c_str(), data_pointer(data), data_length(data),
+                               c_acl.get(), zoo_create_flags(mode), ttl_ms, created.data(),
+                               static_cast<int>(created.size()), &stat);
+      if (rc != ZUNIMPLEMENTED || needs_create2) return rc;
+      server_lacks_create2_ = true;
+    }
+    // ZooKeeper 3.4 knows no create2: a plain create, then the stat it does not return.
+    int rc = zoo_create(zh_, path.c_str(), data_pointer(data), data_length(data), c_acl.get(),
+                        zoo_create_flags(mode), created.data(), static_cast<int>(created.size()));
+    return rc == ZOK ? zoo_exists(zh_, created.data(), 0, &stat) : rc;
   };
   int rc = send();
   // A sequential create cannot be sent again: a lost one may have made a
