@@ -36,6 +36,16 @@ nlohmann::json healthy_json(const std::optional<health::EnsembleHealth>& health)
   return health ? nlohmann::json(health->healthy()) : nlohmann::json(nullptr);
 }
 
+nlohmann::json read_back_json(const std::optional<ReadbackReport>& r) {
+  if (!r) return nullptr;
+  return {{"compared", r->compared},
+          {"served_znodes", r->served_znodes},
+          {"count_checked", r->count_checked},
+          {"changed_since", r->changed_since},
+          {"unreadable", r->unreadable},
+          {"sampled", r->sampled}};
+}
+
 class RestoreCommand : public Command {
  public:
   const char* name() const override { return "restore"; }
@@ -52,6 +62,10 @@ class RestoreCommand : public Command {
     app.add_flag("--dry-run", request_.dry_run, "Verify and stage, say what would happen, change nothing");
     app.add_flag("--json", json_, "Print one JSON object");
     add_wait_options(app, request_.wait, timeout_s_);
+    app.add_option("--read-back-limit", request_.read_back.max_znodes,
+                   "Once healthy, read back up to this many znodes through the client API and "
+                   "compare them with the archive (0: do not)")
+        ->capture_default_str();
     add_node_options(app, node_options_);
   }
 
@@ -71,6 +85,7 @@ class RestoreCommand : public Command {
                           {"downtime_seconds", report->downtime.count()},
                           {"plan", report->plan},
                           {"healthy", healthy_json(report->health)},
+                          {"read_back", read_back_json(report->read_back)},
                           {"warnings", report->warnings}};
       print_json_result(j);
       return Ok{};
@@ -88,6 +103,7 @@ class RestoreCommand : public Command {
         std::printf("previous data kept in %s (remove it once satisfied)\n", p.c_str());
       }
       if (report->health) std::printf("ensemble: %s\n", report->health->summary().c_str());
+      if (report->read_back) std::printf("read back: %s\n", report->read_back->summary().c_str());
     }
     for (const std::string& w : report->warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
     return Ok{};

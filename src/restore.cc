@@ -353,6 +353,16 @@ Result<RestoreReport> restore(const Node& node, const RestoreRequest& request) {
     return make_error(healthy.error().kind, healthy.error().message + rollback_hint);
   }
   report.health = *healthy;
+  if (request.read_back.max_znodes == 0) return report;
+  auto served = read_back(node.local, staged->state.tree, report.restored_zxid, request.read_back);
+  if (served) {
+    report.read_back = *served;
+  } else if (served.error().kind == ErrorKind::Unsafe) {
+    return make_error(ErrorKind::Unsafe, served.error().message + rollback_hint);
+  } else {
+    // The ensemble is healthy; only the confirmation could not be made.
+    report.warnings.push_back("the served tree was not read back: " + served.error().message);
+  }
   return report;
 }
 

@@ -5,7 +5,8 @@
 // of the data it replaces, stop the unit, move each live version-2 directory
 // aside as version-2.pre-restore-<time> and rename the staged one in (myid,
 // outside version-2, stays the node's own), start the unit, and wait until the
-// ensemble serves the restored generation. Run it on every master, in any
+// ensemble serves the restored generation, then read the node's tree back
+// through the client API and compare it with the archive's. Run it on every master, in any
 // order or at once: restored nodes never follow members that still serve the
 // old data, and form their own quorum as soon as enough of them run.
 //
@@ -23,6 +24,7 @@
 #include "common/result.h"
 #include "health/ensemble_health.h"
 #include "node.h"
+#include "readback.h"
 #include "snapshot/snapshot_file.h"
 
 namespace zktool {
@@ -37,6 +39,9 @@ struct RestoreRequest {
   snapshot::SnapshotReadOptions read;  // how the archive's snapshots are read
   bool dry_run = false;
   WaitOptions wait;
+  // Once the ensemble is healthy, the node's tree is read back and compared
+  // with the archive's (readback.h); max_znodes 0 skips it.
+  health::ServedWalkOptions read_back;
 };
 
 struct SwapReport {
@@ -49,6 +54,7 @@ struct SwapReport {
 
 struct RestoreReport : SwapReport {
   std::optional<archive::Manifest> manifest;  // none for a dcos-zk archive
+  std::optional<ReadbackReport> read_back;    // when it waited and read the tree back
   int64_t restored_zxid = 0;
   uint64_t znode_count = 0;
   std::vector<std::string> plan;  // what happens (or happened), one line a step

@@ -335,6 +335,9 @@ TEST_F(BackupRestore, WholeClusterRestoreBringsBackExactlyTheBackedUpTree) {
   auto started = std::chrono::steady_clock::now();
   for (const ToolRun& run : restore_all(archive)) {
     EXPECT_EQ(run.exit_code, 0) << run.err << run.out;
+    // Each node read its tree back and found the archive's.
+    EXPECT_NE(run.out.find("read back: "), std::string::npos) << run.out;
+    EXPECT_EQ(run.err.find("not read back"), std::string::npos) << run.err;
   }
   std::cerr << "restore of 3 nodes took "
             << std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count()
