@@ -2,13 +2,10 @@
 
 #include <unistd.h>
 
-#include <array>
 #include <cstdint>
 #include <fstream>
 #include <functional>
-#include <iterator>
 #include <set>
-#include <stdexcept>
 #include <string_view>
 #include <utility>
 #include <variant>
@@ -18,7 +15,7 @@
 #include "file_ops.h"
 #include "lock.h"
 #include "replicated_log/initialize.h"
-#include "replicated_log/keys.h"
+#include "replicated_log/payload.h"
 #include "replicated_log/replica_store.h"
 
 namespace zktool {
@@ -28,10 +25,10 @@ namespace {
 namespace fs = std::filesystem;
 namespace rlog = replicated_log;
 
-constexpr std::string_view kMetadataPath = "replicated_log/metadata.bin";
-constexpr std::string_view kActionsPath = "replicated_log/actions.bin";
-// Bounds the memory a restore holds between two synced LevelDB batches.
-constexpr size_t kBatchActions = 1024;
+// The payload's files (replicated_log/payload.h) as the archive names them.
+const std::string kPayloadDir = "replicated_log";
+const std::string kMetadataPath = kPayloadDir + "/" + rlog::kMetadataFile;
+const std::string kActionsPath = kPayloadDir + "/" + rlog::kActionsFile;
 
 fs::path parent_of(const fs::path& path) {
   return path.has_parent_path() ? path.parent_path() : fs::path(".");
@@ -157,11 +154,6 @@ Status settle_interrupted_restore(const fs::path& replica) {
   return remove_journal(replica);
 }
 
-std::string summary_text(const archive::ReplicatedLogSummary& s) {
-  return "begin " + std::to_string(s.begin) + ", end " + std::to_string(s.end) + ", " +
-         std::to_string(s.entries) + " entries";
-}
-
 // Runs `work` with the unit stopped, and starts the unit again afterwards
 // whatever `work` returned. A unit that did not stop is left alone.
 Status with_unit_stopped(const ServiceTarget& service, const std::function<Status()>& work) {
@@ -187,170 +179,6 @@ Status with_unit_stopped(const ServiceTarget& service, const std::function<Statu
   return Ok{};
 }
 
-// --- The payload (replicated_log/FORMAT.md, "Archive payload") ---
-
-Status write_bytes(std::ofstream& out, const fs::path& path, std::string_view bytes) {
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  if (!out) return make_error(ErrorKind::Io, "cannot write " + path.string());
-  return Ok{};
-}
-
-std::string serialize(const google::protobuf::MessageLite& message) {
-  std::string bytes;
-  if (!message.SerializeToString(&bytes)) throw std::logic_error("cannot serialize a record");
-  return bytes;
-}
-
-std::array<char, 8> big_endian(uint64_t value) {
-  std::array<char, 8> out{};
-  for (size_t i = 0; i < out.size(); ++i) {
-    out[i] = static_cast<char>(static_cast<uint8_t>(value >> (56 - 8 * i)));
-  }
-  return out;
-}
-
-// Writes metadata.bin and actions.bin into `dir` from the replica, which must
-// be VOTING: any other replica may be missing entries the others hold.
-Result<rlog::ReplicaState> export_replica(const fs::path& replica, const fs::path& dir) {
-  auto store = rlog::ReplicaStore::open_read_only(replica);
-  if (!store) return store.error();
-  auto state = store->recover();
-  if (!state) return state.error();
-  if (state->metadata.status() != rlog::Metadata::VOTING) {
-    return make_error(ErrorKind::Unsafe,
-                      replica.string() + " is " +
-                          rlog::Metadata::Status_Name(state->metadata.status()) +
-                          ", not VOTING: it may lack entries; back up a VOTING replica");
-  }
-  const fs::path metadata_file = dir / "metadata.bin";
-  std::ofstream metadata(metadata_file, std::ios::binary | std::ios::trunc);
-  if (Status s = write_bytes(metadata, metadata_file, serialize(state->metadata)); !s) {
-    return s.error();
-  }
-  metadata.close();
-  if (!metadata) return make_error(ErrorKind::Io, "cannot write " + metadata_file.string());
-
-  const fs::path actions_file = dir / "actions.bin";
-  std::ofstream actions(actions_file, std::ios::binary | std::ios::trunc);
-  uint64_t count = 0;
-  Status read = store->for_each_action(0, state->end, [&](const rlog::Action& action) {
-    const std::string bytes = serialize(action);
-    const auto length = big_endian(bytes.size());
-    if (Status s = write_bytes(actions, actions_file, {length.data(), length.size()}); !s) return s;
-    ++count;
-    return write_bytes(actions, actions_file, bytes);
-  });
-  if (!read) return read.error();
-  actions.close();
-  if (!actions) return make_error(ErrorKind::Io, "cannot write " + actions_file.string());
-  if (count != state->actions) {
-    return make_error(ErrorKind::Internal, replica.string() + ": read " + std::to_string(count) +
-                                               " actions, recovery counted " +
-                                               std::to_string(state->actions));
-  }
-  return state;
-}
-
-Result<std::string> read_whole(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return make_error(ErrorKind::Io, "cannot open " + path.string());
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) return make_error(ErrorKind::Io, "cannot read " + path.string());
-  return bytes;
-}
-
-// Calls `visit` for each action of actions.bin, checking that each record
-// parses and that positions strictly increase.
-Status read_actions(const fs::path& path, const std::function<Status(rlog::Action&&)>& visit) {
-  std::error_code ec;
-  const uintmax_t file_size = fs::file_size(path, ec);
-  if (ec) return make_error(ErrorKind::Io, "cannot read " + path.string() + ": " + ec.message());
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return make_error(ErrorKind::Io, "cannot open " + path.string());
-  uint64_t offset = 0;
-  std::optional<uint64_t> previous;
-  std::string bytes;
-  while (offset < file_size) {
-    const auto corrupt = [&](const std::string& what) {
-      return make_error(ErrorKind::Corrupt,
-                        path.string() + " at offset " + std::to_string(offset) + ": " + what);
-    };
-    std::array<char, 8> header{};
-    if (file_size - offset < header.size() || !in.read(header.data(), header.size())) {
-      return corrupt("the file ends inside a length prefix");
-    }
-    uint64_t length = 0;
-    for (char c : header) length = (length << 8) | static_cast<uint8_t>(c);
-    if (length > file_size - offset - header.size()) {
-      return corrupt("a record of " + std::to_string(length) + " bytes runs past the end");
-    }
-    bytes.resize(length);
-    if (!in.read(bytes.data(), static_cast<std::streamsize>(length))) {
-      return make_error(ErrorKind::Io, "cannot read " + path.string());
-    }
-    rlog::Action action;
-    if (!action.ParseFromString(bytes)) return corrupt("the record is not an Action");
-    if (action.position() > rlog::kMaxPosition || (previous && action.position() <= *previous)) {
-      return corrupt("position " + std::to_string(action.position()) + " is out of order");
-    }
-    previous = action.position();
-    offset += header.size() + length;
-    if (Status s = visit(std::move(action)); !s) return s;
-  }
-  return Ok{};
-}
-
-// Writes the payload in `payload` as a new VOTING replica at `replica`, then
-// checks that the replica recovers to `expected`.
-Status build_replica(const fs::path& payload, const fs::path& replica,
-                     const archive::ReplicatedLogSummary& expected) {
-  const fs::path metadata_file = payload / kMetadataPath;
-  auto metadata_bytes = read_whole(metadata_file);
-  if (!metadata_bytes) return metadata_bytes.error();
-  rlog::Metadata source;
-  if (!source.ParseFromString(*metadata_bytes)) {
-    return make_error(ErrorKind::Corrupt, metadata_file.string() + " is not a Metadata record");
-  }
-
-  auto store = rlog::ReplicaStore::open_writable(replica);
-  if (!store) return store.error();
-  std::vector<rlog::Action> batch;
-  uint64_t count = 0;
-  const auto flush = [&]() -> Status {
-    Status s = store->write_actions(batch);
-    batch.clear();
-    return s;
-  };
-  Status read = read_actions(payload / kActionsPath, [&](rlog::Action&& action) -> Status {
-    batch.push_back(std::move(action));
-    ++count;
-    return batch.size() < kBatchActions ? Status(Ok{}) : flush();
-  });
-  if (!read) return read;
-  if (Status s = flush(); !s) return s;
-  if (count != expected.entries) {
-    return make_error(ErrorKind::Corrupt, (payload / kActionsPath).string() + " holds " +
-                                              std::to_string(count) + " entries, the manifest " +
-                                              std::to_string(expected.entries));
-  }
-  // VOTING, whatever the source was, so the replica serves at once; the
-  // promise it made is kept so it never accepts an older proposer's writes.
-  rlog::Metadata voting;
-  voting.set_status(rlog::Metadata::VOTING);
-  voting.set_promised(source.promised());
-  if (Status s = store->write_metadata(voting); !s) return s;
-
-  auto state = store->recover();
-  if (!state) return state.error();
-  const archive::ReplicatedLogSummary got{state->begin, state->end, state->actions};
-  if (got != expected) {
-    return make_error(ErrorKind::Corrupt, "the replica rebuilt in " + replica.string() +
-                                              " has " + summary_text(got) +
-                                              ", the manifest says " + summary_text(expected));
-  }
-  return Ok{};
-}
-
 struct StagedReplica {
   ScratchDirectory scratch;
   fs::path replica;  // inside scratch
@@ -372,14 +200,13 @@ Result<StagedReplica> stage_from_archive(const fs::path& archive_path, const fs:
                                               std::string(archive::to_string(manifest.kind())) +
                                               " archive, not mesos-replicated-log");
   }
-  const std::set<std::string> expected_files{std::string(kMetadataPath),
-                                             std::string(kActionsPath)};
+  const std::set<std::string> expected_files{kMetadataPath, kActionsPath};
   std::set<std::string> listed;
   for (const archive::FileEntry& f : manifest.files) listed.insert(f.path);
   if (listed != expected_files) {
     return make_error(ErrorKind::Corrupt, archive_path.string() + ": the payload must be " +
-                                              std::string(kMetadataPath) + " and " +
-                                              std::string(kActionsPath) + " and nothing else");
+                                              kMetadataPath + " and " + kActionsPath +
+                                              " and nothing else");
   }
 
   auto scratch = ScratchDirectory::create(parent, prefix);
@@ -394,7 +221,9 @@ Result<StagedReplica> stage_from_archive(const fs::path& archive_path, const fs:
   }
   const auto summary = std::get<archive::ReplicatedLogSummary>(manifest.summary);
   fs::path replica = scratch->path() / "replica";
-  if (Status s = build_replica(payload, replica, summary); !s) {
+  if (Status s = rlog::build_from_payload(payload / kPayloadDir, replica,
+                                          {summary.begin, summary.end, summary.entries});
+      !s) {
     return scratch->named(
         make_error(s.error().kind, archive_path.string() + ": " + s.error().message));
   }
@@ -462,17 +291,17 @@ Result<archive::Manifest> backup_replicated_log(const LogBackupRequest& request)
 
   std::optional<rlog::ReplicaState> state;
   Status exported = with_unit_stopped(request.service, [&]() -> Status {
-    auto s = export_replica(replica, scratch->path());
+    auto s = rlog::export_payload(replica, scratch->path());
     if (!s) return s.error();
     state = std::move(s.value());
     return Ok{};
   });
   if (!exported) return exported.error();
-  if (Status s = writer->add_file(std::string(kMetadataPath), scratch->path() / "metadata.bin");
+  if (Status s = writer->add_file(kMetadataPath, scratch->path() / rlog::kMetadataFile);
       !s) {
     return s.error();
   }
-  if (Status s = writer->add_file(std::string(kActionsPath), scratch->path() / "actions.bin");
+  if (Status s = writer->add_file(kActionsPath, scratch->path() / rlog::kActionsFile);
       !s) {
     return s.error();
   }
