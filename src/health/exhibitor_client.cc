@@ -95,6 +95,16 @@ bool refuses_client_certificate(const std::string& why) {
   return false;
 }
 
+// The server refused our client certificate, or its absence; `why` says how.
+Error client_certificate_refused(const ExhibitorEndpoint& endpoint, std::string_view why) {
+  return make_error(
+      ErrorKind::CredentialsRefused,
+      endpoint.cert_file.empty()
+          ? joined({"the server requires a client certificate and none was given (", why, ")"})
+          : joined({"the server refused the client certificate ", endpoint.cert_file, " (", why,
+                    ")"}));
+}
+
 // A failed transfer: its kind, and the part of its message after "GET <url>: ".
 Error transfer_failure(CURL* curl, CURLcode rc, const char* detail, const Body& body,
                        const ExhibitorEndpoint& endpoint, const HttpLimits& limits) {
@@ -133,6 +143,12 @@ Error transfer_failure(CURL* curl, CURLcode rc, const char* detail, const Body& 
       return unhealthy(why);
     case CURLE_PARTIAL_FILE: return unhealthy("the body was cut short (" + why + ")");
     case CURLE_PEER_FAILED_VERIFICATION:
+      // libcurl 7.88 reports a TLS 1.2 server's "certificate expired" alert,
+      // which is about our certificate, as a failed verification as well, and
+      // then, its own verification of the server having passed, says only this.
+      if (why == "SSL certificate verification failed") {
+        return client_certificate_refused(endpoint, "TLS alert: certificate expired");
+      }
       return make_error(ErrorKind::TlsUntrusted,
                         joined({"the server's certificate is not trusted (", why,
                                 "; checked against ",
@@ -150,15 +166,7 @@ Error transfer_failure(CURL* curl, CURLcode rc, const char* detail, const Body& 
     case CURLE_SSL_CONNECT_ERROR:
     case CURLE_SEND_ERROR:
     case CURLE_RECV_ERROR:
-      if (refuses_client_certificate(why)) {
-        return make_error(
-            ErrorKind::CredentialsRefused,
-            endpoint.cert_file.empty()
-                ? joined({"the server requires a client certificate and none was given (", why,
-                          ")"})
-                : joined({"the server refused the client certificate ", endpoint.cert_file, " (",
-                          why, ")"}));
-      }
+      if (refuses_client_certificate(why)) return client_certificate_refused(endpoint, why);
       if (rc == CURLE_SSL_CONNECT_ERROR) {
         return unhealthy(joined({"the TLS handshake failed (", why, ")"}));
       }
