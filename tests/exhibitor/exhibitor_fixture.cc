@@ -181,6 +181,9 @@ Result<std::unique_ptr<ExhibitorFixture>> ExhibitorFixture::start(
         SSL_CTX_check_private_key(ctx) != 1) {
       return tls_error("server certificate " + access.tls->cert_file.string());
     }
+    if (access.tls->tls12 && SSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION) != 1) {
+      return tls_error("TLS 1.2 at most");
+    }
     if (!access.tls->client_ca_file.empty()) {
       const char* ca = access.tls->client_ca_file.c_str();
       STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(ca);

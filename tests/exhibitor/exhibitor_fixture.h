@@ -41,6 +41,9 @@ class ExhibitorFixture {
     // When set, a client certificate that verifies against this CA (PEM) is
     // required: the handshake fails with OpenSSL's alert otherwise.
     std::filesystem::path client_ca_file;
+    // TLS 1.2 at most: its server refuses a client certificate inside the
+    // handshake, where TLS 1.3 does so after it.
+    bool tls12 = false;
   };
   struct Access {
     std::optional<Tls> tls;            // HTTPS instead of HTTP

@@ -236,6 +236,27 @@ TEST_F(ExhibitorTls, AClientCertificateTheServerRefusesExitsTen) {
   EXPECT_EQ(fixture->status_requests(), 0u);  // no request got past the handshake
 }
 
+// A TLS 1.2 server sends its alert inside the handshake: the same exit code.
+TEST_F(ExhibitorTls, AClientCertificateATls12ServerRefusesExitsTen) {
+  Access access;
+  access.tls = Tls{pki().server.cert, pki().server.key, pki().ca->cert_file(), true};
+  auto fixture = ExhibitorFixture::start({}, 0, 2s, access);
+  ASSERT_TRUE(fixture) << fixture.error().message;
+  std::string url = (*fixture)->status_url();
+  auto run = status(url, all({trusted(), as_client(pki().expired_client)}));
+  expect_failure(run, 10, url,
+                 {"the server refused the client certificate " + pki().expired_client.cert.string(),
+                  "certificate expired"});
+  run = status(url, all({trusted(), as_client(pki().other_ca_client)}));
+  expect_failure(run, 10, url,
+                 {"the server refused the client certificate " +
+                      pki().other_ca_client.cert.string(),
+                  "alert unknown ca"});
+  run = status(url, all({trusted(), as_client(pki().client)}));
+  EXPECT_EQ(run.exit_code, 6) << run.err;  // accepted: the empty answer is no healthy ensemble
+  EXPECT_TRUE(has(run.err, "ensemble not healthy (" + url + "): no members")) << run.err;
+}
+
 TEST_F(ExhibitorTls, AWrongOrMissingTokenExitsTen) {
   auto fixture = serve(pki().server, false, true);
   ASSERT_TRUE(fixture);
