@@ -188,6 +188,7 @@ Result<std::unique_ptr<ExhibitorFixture>> ExhibitorFixture::start(
       const char* ca = access.tls->client_ca_file.c_str();
       STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(ca);
       if (names == nullptr || SSL_CTX_load_verify_locations(ctx, ca, nullptr) != 1) {
+        sk_X509_NAME_pop_free(names, X509_NAME_free);
         return tls_error("client CA " + access.tls->client_ca_file.string());
       }
       SSL_CTX_set_client_CA_list(ctx, names);
