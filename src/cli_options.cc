@@ -34,8 +34,25 @@ void add_node_options(CLI::App& app, NodeOptions& o) {
   app.add_option("--health", o.health, "Ensemble health from Exhibitor, or zk: four-letter words")
       ->check(CLI::IsMember({"exhibitor", "zk"}))
       ->capture_default_str();
-  app.add_option("--exhibitor-url", o.exhibitor_url, "Exhibitor's cluster status URL")
-      ->capture_default_str();
+  add_exhibitor_options(app, o.exhibitor);
+}
+
+CLI::Option* add_exhibitor_options(CLI::App& app, health::ExhibitorOptions& o) {
+  CLI::Option* url =
+      app.add_option("--exhibitor-url", o.url,
+                     "Exhibitor's cluster status URL (on DC/OS through Admin Router: "
+                     "https://MASTER/exhibitor/exhibitor/v1/cluster/status)")
+          ->capture_default_str();
+  app.add_option("--exhibitor-ca", o.ca_file,
+                 "Trust this CA bundle (PEM) for an https Exhibitor URL instead of the system's "
+                 "(DC/OS: /run/dcos/pki/CA/ca-bundle.crt)");
+  // Both or neither: resolve_exhibitor() says so, for the config file's keys too.
+  app.add_option("--exhibitor-cert", o.cert_file,
+                 "Present this client certificate (PEM) to Exhibitor, with --exhibitor-key");
+  app.add_option("--exhibitor-key", o.key_file, "The client certificate's private key (PEM)");
+  app.add_option("--exhibitor-token-file", o.token_file,
+                 "Send the token in this file as \"Authorization: token=...\" (https only)");
+  return url;
 }
 
 void add_snapshot_read_options(CLI::App& app, snapshot::SnapshotReadOptions& options) {

@@ -7,6 +7,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "health/exhibitor_access.h"
 #include "node.h"
 #include "service_options.h"
 #include "snapshot/snapshot_file.h"
@@ -14,8 +15,12 @@
 namespace zktool {
 
 // --data-dir, --data-log-dir, --zoo-cfg, the service options, --host,
-// --client-port, --health and --exhibitor-url.
+// --client-port, --health and the Exhibitor options.
 void add_node_options(CLI::App& app, NodeOptions& options);
+
+// --exhibitor-url, --exhibitor-ca, --exhibitor-cert, --exhibitor-key and
+// --exhibitor-token-file; returns --exhibitor-url's option.
+CLI::Option* add_exhibitor_options(CLI::App& app, health::ExhibitorOptions& options);
 
 // --unit (described by `unit_help`), --user, --bus, --systemd-address,
 // --stop-timeout and --start-timeout.

@@ -90,9 +90,7 @@ class StatusCommand : public Command {
                        ->expected(0, 1)
                        ->default_str("300s")
                        ->check(duration_validator());
-    exhibitor_option_ =
-        app.add_option("--exhibitor-url", exhibitor_url_, "Exhibitor's cluster status URL")
-            ->default_str(health::kDefaultExhibitorStatusUrl);
+    exhibitor_option_ = add_exhibitor_options(app, exhibitor_);
     app.add_option("--health", source_, "Where health comes from: exhibitor, or zk (4lw)")
         ->check(CLI::IsMember({"exhibitor", "zk"}));
     zoo_cfg_option_ =
@@ -104,8 +102,9 @@ class StatusCommand : public Command {
     app.footer(
         "Healthy: every member serving and exactly one leader (or one standalone server).\n"
         "Exit 0 when healthy, 6 when not, when --wait runs out, or when the source does not\n"
-        "answer. --health zk probes each zoo.cfg server with ruok and srvr, which needs them\n"
-        "in 4lw.commands.whitelist.");
+        "answer; 9 when Exhibitor's TLS certificate is not trusted, 10 when it refuses the\n"
+        "client certificate or token. --health zk probes each zoo.cfg server with ruok and\n"
+        "srvr, which needs them in 4lw.commands.whitelist.");
   }
 
   Status run() override {
@@ -146,8 +145,11 @@ class StatusCommand : public Command {
       if (zoo_cfg_option_->count() > 0) {
         return make_error(ErrorKind::Usage, "--zoo-cfg is for --health zk");
       }
-      std::string url = exhibitor_url_;
-      return health::HealthProbe([url, timeout] { return health::probe_exhibitor(url, timeout); });
+      auto endpoint = health::resolve_exhibitor(exhibitor_);
+      if (!endpoint) return endpoint.error();
+      return health::HealthProbe([endpoint = std::move(*endpoint), timeout] {
+        return health::probe_exhibitor(endpoint, timeout);
+      });
     }
     if (zoo_cfg_.empty()) return make_error(ErrorKind::Usage, "--health zk needs --zoo-cfg FILE");
     auto cfg = read_zoo_cfg(zoo_cfg_);
@@ -171,7 +173,7 @@ class StatusCommand : public Command {
 
   bool json_ = false;
   std::string wait_;
-  std::string exhibitor_url_ = health::kDefaultExhibitorStatusUrl;
+  health::ExhibitorOptions exhibitor_;
   std::string source_ = "exhibitor";
   std::string zoo_cfg_;
   std::string timeout_ = "5s";

@@ -16,6 +16,8 @@ enum ExitCode : int {
   kExitUnhealthy = 6,       // the ensemble did not become healthy
   kExitUnsafe = 7,          // refused: going on could lose data
   kExitLocked = 8,          // another zk-tool run holds the lock
+  kExitTlsUntrusted = 9,    // a server's TLS certificate is not trusted
+  kExitCredentialsRefused = 10,  // a server refused our client certificate or token
 };
 
 inline int exit_code_for(ErrorKind kind) {
@@ -27,6 +29,8 @@ inline int exit_code_for(ErrorKind kind) {
     case ErrorKind::Unhealthy: return kExitUnhealthy;
     case ErrorKind::Unsafe: return kExitUnsafe;
     case ErrorKind::Locked: return kExitLocked;
+    case ErrorKind::TlsUntrusted: return kExitTlsUntrusted;
+    case ErrorKind::CredentialsRefused: return kExitCredentialsRefused;
     case ErrorKind::Internal: return kExitInternal;
   }
   return kExitInternal;

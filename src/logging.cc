@@ -41,6 +41,8 @@ const char* kind_name(ErrorKind kind) {
     case ErrorKind::Unhealthy: return "unhealthy";
     case ErrorKind::Unsafe: return "unsafe";
     case ErrorKind::Locked: return "locked";
+    case ErrorKind::TlsUntrusted: return "tls-untrusted";
+    case ErrorKind::CredentialsRefused: return "credentials-refused";
     case ErrorKind::Internal: return "internal";
   }
   return "internal";

@@ -77,13 +77,17 @@ Result<Node> resolve_node(const NodeOptions& o) {
     return make_error(ErrorKind::Usage, "--health zk needs the members: give --zoo-cfg");
   }
   node.health = o.health;
-  node.exhibitor_url = o.exhibitor_url;
+  if (o.health == "exhibitor") {
+    auto exhibitor = health::resolve_exhibitor(o.exhibitor);
+    if (!exhibitor) return exhibitor.error();
+    node.exhibitor = std::move(*exhibitor);
+  }
   return node;
 }
 
 Result<health::EnsembleHealth> Node::probe(std::chrono::milliseconds timeout) const {
   if (health == "zk") return health::probe_direct(members, timeout);
-  return health::probe_exhibitor(exhibitor_url, timeout);
+  return health::probe_exhibitor(exhibitor, timeout);
 }
 
 health::MemberHealth Node::probe_self(std::chrono::milliseconds timeout) const {

@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-
 #include "common/result.h"
 #include "health/ensemble_health.h"
+#include "health/exhibitor_access.h"
 #include "service/service_manager.h"
 #include "service_options.h"
 #include "snapshot/data_dir.h"
@@ -21,7 +21,6 @@ namespace zktool {
 
 inline constexpr const char* kDcosZooKeeperDir = "/var/lib/dcos/exhibitor/zookeeper";
 inline constexpr const char* kDcosUnit = "dcos-exhibitor.service";
-inline constexpr const char* kDcosExhibitorUrl = "http://localhost:8181/exhibitor/v1/cluster/status";
 
 struct NodeOptions {
   NodeOptions() { service.unit = kDcosUnit; }
@@ -35,7 +34,7 @@ struct NodeOptions {
   std::optional<std::string> host;
   std::optional<int> client_port;             // default: zoo.cfg's, else 2181
   std::string health = "exhibitor";           // or "zk": four-letter words to zoo.cfg members
-  std::string exhibitor_url = kDcosExhibitorUrl;
+  health::ExhibitorOptions exhibitor;       // read only with health "exhibitor"
 };
 
 struct Node {
@@ -47,7 +46,7 @@ struct Node {
   health::Endpoint local;
   std::vector<health::Endpoint> members;  // from zoo.cfg; empty when unknown
   std::string health;
-  std::string exhibitor_url;
+  health::ExhibitorEndpoint exhibitor;
   std::chrono::seconds stop_timeout{120};
   std::chrono::seconds start_timeout{120};
 

@@ -234,11 +234,17 @@ Result<RestoreReport> restore(const Node& node, const RestoreRequest& request) {
   if (Status s = refuse_linked_live_dirs(node, "restore"); !s) return s.error();
 
   // 0. A restore that cannot watch the ensemble cannot tell when it is done,
-  // nor whether other members still serve the old data: refuse up front.
+  // nor whether other members still serve the old data: refuse up front. A
+  // failure that is not the ensemble's (a bad URL, an untrusted certificate,
+  // refused credentials) is the configuration's: refused with its own kind,
+  // even for --dry-run and --no-wait, since waiting or trying would not mend it.
   auto seen = node.probe(kProbeTimeout);
-  if (!seen && request.wait.wait && !request.dry_run) {
-    return make_error(ErrorKind::Unhealthy, "cannot see the ensemble (" + seen.error().message +
-                                                "); nothing was changed");
+  const bool config_failure = !seen && seen.error().kind != ErrorKind::Unhealthy;
+  if (!seen && (config_failure || (request.wait.wait && !request.dry_run))) {
+    std::string message("cannot see the ensemble (");
+    message += seen.error().message;
+    message += "); nothing was changed";
+    return make_error(seen.error().kind, std::move(message));
   }
 
   // 1. Prove the archive, staged beside the live data (safety rule 1).

@@ -134,7 +134,8 @@ class SystemdEnsembleTest : public ::testing::Test {
 
   // Exhibitor's answer for every node, in node order, as zk-tool's client reads it.
   std::vector<health::ExhibitorCode> exhibitor_codes(size_t* leaders = nullptr) const {
-    auto servers = health::get_exhibitor_status(ensemble_->exhibitor_url());
+    auto servers = health::get_exhibitor_status(
+        health::ExhibitorEndpoint(ensemble_->exhibitor_url()));
     EXPECT_TRUE(servers.ok()) << servers.error().message;
     std::vector<health::ExhibitorCode> codes;
     if (!servers.ok()) return codes;

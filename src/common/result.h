@@ -18,6 +18,8 @@ enum class ErrorKind {
   Unhealthy,       // the ensemble is not healthy
   Unsafe,          // refused because it could lose data
   Locked,          // another run holds the lock
+  TlsUntrusted,    // a server's TLS certificate is not trusted (CA, expiry, host name)
+  CredentialsRefused,  // a server refused our client certificate or token
   Internal,        // a bug: an invariant did not hold
 };
 

@@ -132,10 +132,11 @@ EnsembleHealth from_exhibitor(const std::string& url,
   return health;
 }
 
-Result<EnsembleHealth> probe_exhibitor(const std::string& url, std::chrono::milliseconds timeout) {
-  auto servers = get_exhibitor_status(url, HttpLimits{timeout, timeout});
+Result<EnsembleHealth> probe_exhibitor(const ExhibitorEndpoint& endpoint,
+                                       std::chrono::milliseconds timeout) {
+  auto servers = get_exhibitor_status(endpoint, HttpLimits{timeout, timeout});
   if (!servers) return servers.error();
-  return from_exhibitor(url, *servers);
+  return from_exhibitor(endpoint.url, *servers);
 }
 
 Result<EnsembleHealth> wait_until_healthy(const HealthProbe& probe, Clock::time_point deadline,

@@ -58,7 +58,8 @@ EnsembleHealth probe_direct(const std::vector<Endpoint>& members,
 
 // One request to Exhibitor's status API; `timeout` bounds connect and answer.
 // The errors are get_exhibitor_status()'s.
-Result<EnsembleHealth> probe_exhibitor(const std::string& url, std::chrono::milliseconds timeout);
+Result<EnsembleHealth> probe_exhibitor(const ExhibitorEndpoint& endpoint,
+                                       std::chrono::milliseconds timeout);
 
 EnsembleHealth from_exhibitor(const std::string& url,
                               const std::vector<ExhibitorServerStatus>& servers);
@@ -70,7 +71,8 @@ using ProbeObserver = std::function<void(const Result<EnsembleHealth>&)>;
 // passes (a probe under way may overrun it by its own timeout). Returns the
 // healthy state; at the deadline, the last state seen (not healthy: check
 // healthy()) or, when the last probe failed, its error. Errors other than
-// Unhealthy (a bad URL) end the wait at once. `observer` sees every probe.
+// Unhealthy (a bad URL, an untrusted certificate, refused credentials) end the
+// wait at once: waiting does not mend them. `observer` sees every probe.
 Result<EnsembleHealth> wait_until_healthy(const HealthProbe& probe,
                                           std::chrono::steady_clock::time_point deadline,
                                           std::chrono::milliseconds poll_interval,

@@ -19,6 +19,7 @@
 #include "../support/files.h"
 #include "cluster/systemd_ensemble.h"
 #include "e2e/e2e_support.h"
+#include "exhibitor/test_pki.h"
 #include "support/process.h"
 #include "support/zk_client.h"
 
@@ -299,6 +300,46 @@ const ExhibitorFault kExhibitorFaults[] = {
 
 INSTANTIATE_TEST_SUITE_P(Modes, ExhibitorFaults, ::testing::ValuesIn(kExhibitorFaults),
                          [](const auto& p) { return std::string(p.param.name); });
+
+// Exhibitor through DC/OS Admin Router (HTTPS) with a CA bundle that did not
+// sign its certificate: the restore preflight exits 9, the TLS code, before
+// the archive is opened or the unit stopped; --dry-run and --no-wait too.
+TEST_F(ServiceFault, AnExhibitorCertificateFromAnotherCaRefusesTheRestoreWithExit9) {
+  const Live before = live();
+  auto ca = ts::TestCa::create(dir_, "cluster-ca");
+  auto other = ts::TestCa::create(dir_, "unrelated-ca");
+  ASSERT_TRUE(ca) << ca.error().message;
+  ASSERT_TRUE(other) << other.error().message;
+  auto server = ca->issue("server", ts::CertUse::kServer, {"127.0.0.1"}, -1h, 24h);
+  ASSERT_TRUE(server) << server.error().message;
+  ts::ExhibitorFixture::Access access;
+  access.tls = ts::ExhibitorFixture::Tls{server->cert, server->key, {}};
+  auto exhibitor =
+      ts::ExhibitorFixture::start({{"127.0.0.1", node().client_port}}, 0, 2s, access);
+  ASSERT_TRUE(exhibitor) << exhibitor.error().message;
+  const std::string url = (*exhibitor)->status_url();
+
+  const fs::path archive = dir_ / "not-read.tar.zst";
+  for (const std::vector<std::string>& extra :
+       {std::vector<std::string>{}, {"--dry-run"}, {"--no-wait"}}) {
+    std::vector<std::string> args = {"restore", archive.string(), "--zoo-cfg",
+                                     ensemble_->zoo_cfg(0).string(), "--unit", unit(),
+                                     "--systemd-address", ensemble_->bus_target().address(),
+                                     "--exhibitor-url", url, "--exhibitor-ca",
+                                     other->cert_file().string()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    TimedRun restore = zk_tool(args);
+    EXPECT_EQ(restore.run.exit_code, 9) << restore.run.err;
+    EXPECT_EQ(lines(restore.run.err), 1u) << restore.run.err;
+    EXPECT_TRUE(restore.run.err.starts_with("zk-tool restore: cannot see the ensemble (GET " + url +
+                                            ": the server's certificate is not trusted ("))
+        << restore.run.err;
+    EXPECT_TRUE(restore.run.err.ends_with("); nothing was changed\n")) << restore.run.err;
+    EXPECT_LT(restore.took, 10s);
+  }
+  EXPECT_EQ((*exhibitor)->status_requests(), 0u);
+  EXPECT_EQ(live(), before);  // same files, same main PID: never stopped
+}
 
 TEST_F(ServiceFault, ANodeThatNeverServesEndsTheRestoreAtTheWaitTimeoutWithItsState) {
   fs::path archive = backup();

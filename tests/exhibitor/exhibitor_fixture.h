@@ -4,11 +4,15 @@
 // nodes, probed with ruok and srvr per request the way Exhibitor's Checker
 // does. Every node runs on one host in tests, so the hostname it reports is
 // host:port. The fault modes make it misbehave for the client's error paths.
+// With Access it serves HTTPS (OpenSSL), may require a client certificate
+// that chains to a CA, and may require a token, as DC/OS serves Exhibitor.
 #pragma once
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -32,28 +36,48 @@ class ExhibitorFixture {
 
   static constexpr const char* kStatusPath = "/exhibitor/v1/cluster/status";
 
+  struct Tls {
+    std::filesystem::path cert_file, key_file;  // the server's (PEM)
+    // When set, a client certificate that verifies against this CA (PEM) is
+    // required: the handshake fails with OpenSSL's alert otherwise.
+    std::filesystem::path client_ca_file;
+    // TLS 1.2 at most: its server refuses a client certificate inside the
+    // handshake, where TLS 1.3 does so after it.
+    bool tls12 = false;
+  };
+  struct Access {
+    std::optional<Tls> tls;            // HTTPS instead of HTTP
+    std::optional<std::string> token;  // required as "Authorization: token=<token>", else 401
+  };
+
   // Listens on 127.0.0.1:port (0 picks a free port) and serves on a thread of
   // its own until destroyed.
   static Result<std::unique_ptr<ExhibitorFixture>> start(
       std::vector<health::Endpoint> nodes, int port = 0,
-      std::chrono::milliseconds probe_timeout = std::chrono::seconds(2));
+      std::chrono::milliseconds probe_timeout = std::chrono::seconds(2), Access access = {});
 
   ExhibitorFixture(const ExhibitorFixture&) = delete;
   ExhibitorFixture& operator=(const ExhibitorFixture&) = delete;
   ~ExhibitorFixture();  // stops serving and closes every connection it holds
 
   int port() const { return port_; }
+  // http(s)://127.0.0.1:<port>/exhibitor/v1/cluster/status
   std::string status_url() const;
   void set_mode(Mode mode) { mode_ = mode; }
-  // Requests for the status path answered so far, in any mode.
+  // Requests for the status path answered so far, in any mode (over TLS: only
+  // those whose handshake succeeded; with a token: refused ones too).
   size_t status_requests() const { return status_requests_; }
 
   // The JSON array Exhibitor would answer right now.
   std::string probe_nodes() const;
 
  private:
+  class Connection;
+  struct TlsContext;
+
   ExhibitorFixture(std::vector<health::Endpoint> nodes, int listen_fd, int wake_fd, int port,
-                   std::chrono::milliseconds probe_timeout);
+                   std::chrono::milliseconds probe_timeout, std::unique_ptr<TlsContext> tls,
+                   std::optional<std::string> token);
   void serve();
   void handle(int fd);
 
@@ -64,7 +88,9 @@ class ExhibitorFixture {
   std::chrono::milliseconds probe_timeout_;
   std::atomic<Mode> mode_{Mode::kServe};
   std::atomic<size_t> status_requests_{0};
-  std::vector<int> held_;  // silent connections, closed on destruction
+  std::unique_ptr<TlsContext> tls_;  // null: plain HTTP
+  std::optional<std::string> token_;
+  std::vector<std::unique_ptr<Connection>> held_;  // silent connections, closed on destruction
   std::jthread thread_;
 };
 

@@ -168,7 +168,9 @@ class BothSourcesTest : public LiveEnsembleTest {
     direct_ = [nodes = endpoints()]() -> Result<EnsembleHealth> {
       return health::probe_direct(nodes, 2s);
     };
-    via_exhibitor_ = [url = exhibitor_->status_url()] { return health::probe_exhibitor(url, 5s); };
+    via_exhibitor_ = [url = exhibitor_->status_url()] {
+      return health::probe_exhibitor(health::ExhibitorEndpoint(url), 5s);
+    };
   }
 
   EnsembleHealth probe(const health::HealthProbe& source) {

@@ -130,7 +130,8 @@ class ExhibitorFaultTest : public ::testing::Test {
     fixture_->set_mode(mode);
     size_t requests = fixture_->status_requests();
     auto start = std::chrono::steady_clock::now();
-    auto servers = health::get_exhibitor_status(fixture_->status_url(), {timeout, timeout});
+    auto servers = health::get_exhibitor_status(
+        health::ExhibitorEndpoint(fixture_->status_url()), {timeout, timeout});
     auto took = elapsed_since(start);
     ASSERT_FALSE(servers);
     EXPECT_EQ(servers.error().kind, ErrorKind::Unhealthy);
@@ -175,7 +176,8 @@ TEST_F(ExhibitorFaultTest, ARedirectIsReportedNotFollowed) {
 
 TEST_F(ExhibitorFaultTest, ABodyOverTheBoundIsRefused) {
   fixture_->set_mode(Mode::kNotJson);
-  auto servers = health::get_exhibitor_status(fixture_->status_url(), {1s, 1s, 16});
+  auto servers = health::get_exhibitor_status(
+      health::ExhibitorEndpoint(fixture_->status_url()), {1s, 1s, 16});
   ASSERT_FALSE(servers);
   EXPECT_NE(servers.error().message.find("the body exceeds 16 bytes"), std::string::npos)
       << servers.error().message;
@@ -183,7 +185,7 @@ TEST_F(ExhibitorFaultTest, ABodyOverTheBoundIsRefused) {
 
 TEST_F(ExhibitorFaultTest, AnotherPathIsNotFound) {
   std::string url = "http://127.0.0.1:" + std::to_string(fixture_->port()) + "/exhibitor/v1/x";
-  auto servers = health::get_exhibitor_status(url, {1s, 1s});
+  auto servers = health::get_exhibitor_status(health::ExhibitorEndpoint(url), {1s, 1s});
   ASSERT_FALSE(servers);
   EXPECT_NE(servers.error().message.find("GET " + url + ": HTTP 404"), std::string::npos)
       << servers.error().message;
@@ -194,7 +196,8 @@ TEST_F(ExhibitorFaultTest, EachFaultReadsDifferently) {
   for (Mode mode : {Mode::kGarbage, Mode::kNotJson, Mode::kHttp500, Mode::kSilent,
                     Mode::kCloseWithoutReply, Mode::kRedirect}) {
     fixture_->set_mode(mode);
-    auto servers = health::get_exhibitor_status(fixture_->status_url(), {500ms, 500ms});
+    auto servers = health::get_exhibitor_status(
+        health::ExhibitorEndpoint(fixture_->status_url()), {500ms, 500ms});
     ASSERT_FALSE(servers);
     messages.insert(servers.error().message);
   }
@@ -206,7 +209,7 @@ TEST(ExhibitorClient, AnUnreachableUrlIsRefused) {
   ASSERT_NE(port, 0);
   std::string url = "http://127.0.0.1:" + std::to_string(port) + ExhibitorFixture::kStatusPath;
   auto start = std::chrono::steady_clock::now();
-  auto servers = health::get_exhibitor_status(url, {2s, 2s});
+  auto servers = health::get_exhibitor_status(health::ExhibitorEndpoint(url), {2s, 2s});
   ASSERT_FALSE(servers);
   EXPECT_LT(elapsed_since(start), 2s);
   EXPECT_EQ(servers.error().kind, ErrorKind::Unhealthy);
@@ -215,7 +218,7 @@ TEST(ExhibitorClient, AnUnreachableUrlIsRefused) {
 
 TEST(ExhibitorClient, AnUnknownHostIsReported) {
   std::string url = "http://zk-tool-test.invalid:8181/exhibitor/v1/cluster/status";
-  auto servers = health::get_exhibitor_status(url, {2s, 2s});
+  auto servers = health::get_exhibitor_status(health::ExhibitorEndpoint(url), {2s, 2s});
   ASSERT_FALSE(servers);
   EXPECT_NE(servers.error().message.find("GET " + url + ": cannot resolve the host"),
             std::string::npos)
@@ -224,7 +227,7 @@ TEST(ExhibitorClient, AnUnknownHostIsReported) {
 
 TEST(ExhibitorClient, ANonHttpUrlIsAUsageError) {
   for (const char* url : {"ftp://localhost/exhibitor", "localhost:8181", "not a url at all"}) {
-    auto servers = health::get_exhibitor_status(url);
+    auto servers = health::get_exhibitor_status(health::ExhibitorEndpoint(url));
     ASSERT_FALSE(servers) << url;
     EXPECT_EQ(servers.error().kind, ErrorKind::Usage) << url;
   }

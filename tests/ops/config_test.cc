@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "../support/files.h"
+#include "cli_options.h"
 #include "config_file.h"
 #include "key_value_file.h"
 #include "node.h"
@@ -219,6 +220,115 @@ TEST(ConfigFile, SetsWhatTheCommandLineLeftAndRefusesBadLines) {
   ASSERT_TRUE(absent);
   EXPECT_TRUE(absent->entries.empty());
   EXPECT_FALSE(read_config_file(dir.path() / "absent.conf", true));
+}
+
+// Each Exhibitor key of zk-tool.conf reaches its option through the node options as
+// backup, restore and rollback declare them; there is no key that turns verification off.
+TEST(ConfigFile, TheExhibitorKeysSetTheExhibitorOptions) {
+  struct Row {
+    const char* line;
+    std::string health::ExhibitorOptions::*field;
+    const char* value;
+  };
+  const std::vector<Row> rows = {
+      {"exhibitor-url = https://master.mesos/exhibitor/exhibitor/v1/cluster/status",
+       &health::ExhibitorOptions::url,
+       "https://master.mesos/exhibitor/exhibitor/v1/cluster/status"},
+      {"exhibitor-ca = /run/dcos/pki/CA/ca-bundle.crt", &health::ExhibitorOptions::ca_file,
+       "/run/dcos/pki/CA/ca-bundle.crt"},
+      {"exhibitor-cert = \"/run/dcos/pki/tls/certs/zk-tool.crt\"",
+       &health::ExhibitorOptions::cert_file, "/run/dcos/pki/tls/certs/zk-tool.crt"},
+      {"exhibitor-key = /run/dcos/pki/tls/private/zk-tool.key", &health::ExhibitorOptions::key_file,
+       "/run/dcos/pki/tls/private/zk-tool.key"},
+      {"exhibitor-token-file = /run/zk-tool/token  # a service account's",
+       &health::ExhibitorOptions::token_file, "/run/zk-tool/token"},
+  };
+  TempDir dir;
+  const fs::path file = dir.path() / "zk-tool.conf";
+  for (const Row& row : rows) {
+    write_file(file, std::string(row.line) + "\nexhibitor-insecure = true\ninsecure = true\n");
+    auto config = read_config_file(file, true);
+    ASSERT_TRUE(config) << row.line << ": " << config.error().message;
+    CLI::App app;
+    NodeOptions options;
+    add_node_options(app, options);
+    app.parse(std::vector<std::string>{});
+    auto args = config_arguments(app, *config);
+    ASSERT_TRUE(args) << row.line << ": " << args.error().message;
+    ASSERT_EQ(args->size(), 1u) << row.line << ": the insecure names are no option";
+    app.clear();
+    app.parse(std::vector<std::string>(*args));
+    EXPECT_EQ(options.exhibitor.*row.field, row.value) << row.line;
+  }
+}
+
+// What the Exhibitor options resolve to, and what they refuse before any request.
+TEST(ResolveNode, ExhibitorOptionsAreCheckedAndTheTokenRead) {
+  TempDir dir;
+  const fs::path data = dir.path() / "zk";
+  fs::create_directories(data / "version-2");
+  const fs::path ca = dir.path() / "ca.crt", cert = dir.path() / "c.crt";
+  const fs::path key = dir.path() / "c.key";
+  const fs::path token = dir.path() / "token", absent = dir.path() / "absent";
+  for (const fs::path& f : {ca, cert, key}) write_file(f, "PEM\n");
+  write_file(token, "s3cret\n");
+  struct Row {
+    const char* what;
+    health::ExhibitorOptions exhibitor;
+    std::optional<ErrorKind> refused;
+    std::string says;  // the message, or the token read
+  };
+  auto with = [](auto set) {
+    health::ExhibitorOptions o;
+    set(o);
+    return o;
+  };
+  const std::vector<Row> rows = {
+      {"nothing but the URL", {}, std::nullopt, ""},
+      {"everything", with([&](auto& o) {
+         o.ca_file = ca;
+         o.cert_file = cert;
+         o.key_file = key;
+         o.token_file = token;
+       }),
+       std::nullopt, "s3cret"},
+      {"a certificate without its key", with([&](auto& o) { o.cert_file = cert; }),
+       ErrorKind::Usage, "--exhibitor-cert and --exhibitor-key go together: give both or neither"},
+      {"a key without its certificate", with([&](auto& o) { o.key_file = key; }),
+       ErrorKind::Usage, "--exhibitor-cert and --exhibitor-key go together: give both or neither"},
+      {"a CA bundle that is not there", with([&](auto& o) { o.ca_file = absent; }), ErrorKind::Io,
+       absent.string() + ": cannot read: No such file or directory"},
+      {"a key that is not there", with([&](auto& o) {
+         o.cert_file = cert;
+         o.key_file = absent;
+       }),
+       ErrorKind::Io, absent.string() + ": cannot read: No such file or directory"},
+      {"a token file that is not there", with([&](auto& o) { o.token_file = absent; }),
+       ErrorKind::Io, absent.string() + ": cannot read: No such file or directory"},
+  };
+  for (const Row& row : rows) {
+    NodeOptions options;
+    options.data_dir = data;
+    options.exhibitor = row.exhibitor;
+    auto node = resolve_node(options);
+    if (row.refused) {
+      ASSERT_FALSE(node) << row.what;
+      EXPECT_EQ(node.error().kind, *row.refused) << row.what;
+      EXPECT_EQ(node.error().message, row.says) << row.what;
+      continue;
+    }
+    ASSERT_TRUE(node) << row.what << ": " << node.error().message;
+    EXPECT_EQ(node->exhibitor.url, health::kDefaultExhibitorStatusUrl) << row.what;
+    EXPECT_EQ(node->exhibitor.ca_file, row.exhibitor.ca_file) << row.what;
+    EXPECT_EQ(node->exhibitor.token, row.says) << row.what;
+  }
+  // --health zk reads none of them.
+  NodeOptions zk;
+  zk.zoo_cfg = dir.path() / "zoo.cfg";
+  write_file(*zk.zoo_cfg, "dataDir=" + data.string() + "\nserver.1=a:2888:3888\n");
+  zk.health = "zk";
+  zk.exhibitor.token_file = absent;
+  EXPECT_TRUE(resolve_node(zk));
 }
 
 // Which directories, port and members a set of flags and files gives.
