@@ -197,7 +197,7 @@ TEST_F(BothSourcesTest, AHealthyEnsembleLooksTheSameThroughEither) {
   for (size_t i = 0; i < 3; ++i) {
     const MemberHealth& d = direct.members[i];
     const MemberHealth& e = exhibitor.members[i];
-    EXPECT_EQ(d.name(), "127.0.0.1:" + std::to_string(ensemble_->node(i).client_port));
+    EXPECT_EQ(d.name(), ensemble_->node(i).client_address());
     EXPECT_EQ(e.name(), d.name());  // the fixture reports host:port as the hostname
     EXPECT_EQ(d.state, MemberState::kServing);
     EXPECT_EQ(e.state, d.state);

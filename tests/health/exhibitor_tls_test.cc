@@ -178,7 +178,7 @@ TEST_F(ExhibitorTlsLive, TheRightCaClientCertificateAndTokenGiveTheMembers) {
     ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
     EXPECT_TRUE(run.err.empty()) << run.err;
     for (size_t i = 0; i < 3; ++i) {
-      EXPECT_TRUE(has(run.out, "127.0.0.1:" + std::to_string(ensemble_->node(i).client_port)))
+      EXPECT_TRUE(has(run.out, ensemble_->node(i).client_address()))
           << run.out;
     }
     EXPECT_TRUE(has(run.out, json ? "\"healthy\": true" : "healthy: 3 of 3 members serving"))

@@ -38,10 +38,13 @@ ZkToolRun run_zk_tool(const std::vector<std::string>& args) {
 }
 
 void LiveEnsembleTest::SetUp() {
+  EnsembleConfig config;
+  if (config.release == ZooKeeperRelease::k3_4_14 && !zookeeper_3_4_14_jar()) {
+    GTEST_SKIP() << "no ZooKeeper 3.4.14 jar at " << zookeeper_3_4_14_jar_search();
+  }
   std::string pattern = (fs::temp_directory_path() / "zktool-health-XXXXXX").string();
   ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
   dir_ = pattern;
-  EnsembleConfig config;
   config.base_dir = dir_;
   config.nodes = 3;
   auto ensemble = LocalEnsemble::start(config, LocalEnsemble::Lifetime::kTiedToCaller);
@@ -61,7 +64,7 @@ void LiveEnsembleTest::TearDown() {
 std::vector<health::Endpoint> LiveEnsembleTest::endpoints() const {
   std::vector<health::Endpoint> nodes;
   for (size_t i = 0; i < ensemble_->size(); ++i) {
-    nodes.push_back({"127.0.0.1", ensemble_->node(i).client_port});
+    nodes.push_back({ensemble_->node(i).host, ensemble_->node(i).client_port});
   }
   return nodes;
 }
@@ -70,10 +73,16 @@ fs::path LiveEnsembleTest::write_status_zoo_cfg() const {
   fs::path file = dir_ / "status-zoo.cfg";
   std::ofstream out(file);
   out << "dataDir=" << (dir_ / "unused").string() << "\n";
+  // As each release writes it: 3.4's server lines cannot name a client port,
+  // so its members share the one clientPort (support/ensemble.h).
+  const bool v3_4 = ensemble_->layout().config.release == ZooKeeperRelease::k3_4_14;
+  if (v3_4) out << "clientPort=" << ensemble_->node(0).client_port << "\n";
   for (size_t i = 0; i < ensemble_->size(); ++i) {
     const NodeLayout& node = ensemble_->node(i);
-    out << "server." << node.id << "=127.0.0.1:" << node.peer_port << ":" << node.election_port
-        << ";127.0.0.1:" << node.client_port << "\n";
+    out << "server." << node.id << "=" << node.host << ":" << node.peer_port << ":"
+        << node.election_port;
+    if (!v3_4) out << ";" << node.client_address();
+    out << "\n";
   }
   return file;
 }

@@ -64,12 +64,12 @@ TEST_F(StatusCommandTest, AHealthyEnsembleThroughExhibitorExitsZero) {
   auto leader = ensemble_->leader();
   ASSERT_TRUE(leader) << leader.error().message;
   for (size_t i = 0; i < 3; ++i) {
-    std::string host = "127.0.0.1:" + std::to_string(ensemble_->node(i).client_port);
+    std::string host = ensemble_->node(i).client_address();
     EXPECT_EQ(cells(lines[i + 1]), (std::vector<std::string>{host, "-", "serving", "-", "-",
                                                              i == *leader ? "yes" : "no"}));
   }
-  EXPECT_EQ(lines[4], "healthy: 3 of 3 members serving, leader 127.0.0.1:" +
-                          std::to_string(ensemble_->node(*leader).client_port));
+  EXPECT_EQ(lines[4], "healthy: 3 of 3 members serving, leader " +
+                          ensemble_->node(*leader).client_address());
   EXPECT_EQ(exhibitor_->status_requests(), 1u);
 }
 
@@ -86,7 +86,7 @@ TEST_F(StatusCommandTest, ZooCfgMembersShowPortModeAndZxidInJson) {
   ASSERT_TRUE(leader) << leader.error().message;
   for (size_t i = 0; i < 3; ++i) {
     const auto& m = json["members"][i];
-    EXPECT_EQ(m["host"], "127.0.0.1");
+    EXPECT_EQ(m["host"], ensemble_->node(i).host);
     EXPECT_EQ(m["port"], ensemble_->node(i).client_port);
     EXPECT_EQ(m["state"], "serving");
     EXPECT_EQ(m["code"], 3);
@@ -105,7 +105,7 @@ TEST_F(StatusCommandTest, ZooCfgMembersShowPortModeAndZxidInJson) {
 TEST_F(StatusCommandTest, AStoppedNodeExitsSixAndWaitSeesItRejoin) {
   size_t stopped = follower();
   ASSERT_TRUE(ensemble_->stop_node(stopped));
-  std::string stopped_name = "127.0.0.1:" + std::to_string(ensemble_->node(stopped).client_port);
+  std::string stopped_name = ensemble_->node(stopped).client_address();
 
   auto run = run_zk_tool(exhibitor_args());
   EXPECT_EQ(run.exit_code, 6) << run.out << run.err;

@@ -8,6 +8,8 @@
 #include <deque>
 #include <future>
 
+#include "support/java_runtime.h"
+
 namespace zktool::testsupport {
 
 namespace {
@@ -375,16 +377,16 @@ Result<Created> ZkClient::create(const std::string& path, std::optional<std::str
   CAcl c_acl(acl);
   std::vector<char> created(path.size() + 64);
   Stat stat{};
-  const bool needs_create2 = ttl_ms >= 0 || mode == CreateMode::kContainer;
+  // ZooKeeper 3.4 knows no create2 (and closes the connection on one): a
+  // plain create there, then the stat it does not return.
+  const bool plain = zookeeper_under_test() == ZooKeeperRelease::k3_4_14 && ttl_ms < 0 &&
+                     mode != CreateMode::kContainer;
   auto send = [&] {
-    if (!server_lacks_create2_ || needs_create2) {
-      int rc = zoo_create2_ttl(zh_, path.c_str(), data_pointer(data), data_length(data),
-                               c_acl.get(), zoo_create_flags(mode), ttl_ms, created.data(),
-                               static_cast<int>(created.size()), &stat);
-      if (rc != ZUNIMPLEMENTED || needs_create2) return rc;
-      server_lacks_create2_ = true;
+    if (!plain) {
+      return zoo_create2_ttl(zh_, path.c_str(), data_pointer(data), data_length(data),
+                             c_acl.get(), zoo_create_flags(mode), ttl_ms, created.data(),
+                             static_cast<int>(created.size()), &stat);
     }
-    // ZooKeeper 3.4 knows no create2: a plain create, then the stat it does not return.
     int rc = zoo_create(zh_, path.c_str(), data_pointer(data), data_length(data), c_acl.get(),
                         zoo_create_flags(mode), created.data(), static_cast<int>(created.size()));
     return rc == ZOK ? zoo_exists(zh_, created.data(), 0, &stat) : rc;

@@ -7,7 +7,6 @@
 
 #include <zookeeper.h>
 
-#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -175,7 +174,6 @@ class ZkClient {
   std::mutex mutex_;
   std::condition_variable state_changed_;
   int state_ = 0;
-  std::atomic<bool> server_lacks_create2_{false};  // learnt from a ZooKeeper 3.4 answer
 };
 
 }  // namespace zktool::testsupport
