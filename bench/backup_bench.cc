@@ -287,7 +287,7 @@ class Bench {
   }
 
   // Leaves the node on a restore generation of its own, which it will not
-  // serve with the other two (src/epoch.h): putting the saved live data back
+  // serve with the other two (src/ops/epoch.h): putting the saved live data back
   // puts the old epochs back.
   Status zk_tool_restore(Series& out) {
     auto args = with_node_flags(

@@ -5,7 +5,7 @@
 
 #include <filesystem>
 
-#include "common/result.h"
+#include "util/result.h"
 
 namespace zktool::replicated_log {
 

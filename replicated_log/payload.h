@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <string>
 
-#include "common/result.h"
+#include "util/result.h"
 #include "replicated_log/replica_store.h"
 
 namespace zktool::replicated_log {

@@ -16,7 +16,7 @@
 #include <optional>
 #include <span>
 
-#include "common/result.h"
+#include "util/result.h"
 #include "replicated_log/log.pb.h"
 
 namespace zktool::replicated_log {

@@ -10,7 +10,7 @@
 #include <optional>
 #include <vector>
 
-#include "common/result.h"
+#include "util/result.h"
 #include "snapshot/records.h"
 
 namespace zktool::snapshot {

@@ -21,7 +21,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "common/result.h"
+#include "util/result.h"
 #include "snapshot/bytes.h"
 #include "snapshot/digest.h"
 #include "snapshot/records.h"

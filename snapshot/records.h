@@ -10,7 +10,7 @@
 #include <variant>
 #include <vector>
 
-#include "common/zxid.h"
+#include "util/zxid.h"
 
 namespace zktool::snapshot {
 

@@ -1,6 +1,6 @@
 #include "snapshot/snapshot_file.h"
 
-#include "common/unique_fd.h"
+#include "util/unique_fd.h"
 #include "snapshot/checksum.h"
 
 #include <fcntl.h>

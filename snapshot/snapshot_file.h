@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "common/result.h"
+#include "util/result.h"
 #include "snapshot/bytes.h"
 #include "snapshot/compression.h"
 #include "snapshot/jute.h"

@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "common/result.h"
+#include "util/result.h"
 #include "snapshot/bytes.h"
 #include "snapshot/jute.h"
 #include "snapshot/records.h"

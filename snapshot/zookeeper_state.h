@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "common/result.h"
+#include "util/result.h"
 #include "snapshot/data_dir.h"
 #include "snapshot/data_tree.h"
 #include "snapshot/txn_log.h"

@@ -20,7 +20,7 @@
 
 #include "archive/compression.h"
 #include "archive/manifest.h"
-#include "common/result.h"
+#include "util/result.h"
 
 namespace zktool::archive {
 

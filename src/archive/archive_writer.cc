@@ -16,8 +16,8 @@
 
 #include "archive/archive_path.h"
 #include "archive/sha256.h"
-#include "common/rename_no_replace.h"
-#include "fault_point.h"
+#include "util/rename_no_replace.h"
+#include "util/fault_point.h"
 
 namespace zktool::archive {
 namespace {

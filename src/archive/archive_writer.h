@@ -28,8 +28,8 @@
 #include "archive/block_pipeline.h"
 #include "archive/compression.h"
 #include "archive/manifest.h"
-#include "common/unique_fd.h"
-#include "common/result.h"
+#include "util/unique_fd.h"
+#include "util/result.h"
 
 namespace zktool::archive {
 

@@ -10,7 +10,7 @@
 #include <functional>
 #include <memory>
 
-#include "common/result.h"
+#include "util/result.h"
 
 namespace zktool::archive {
 

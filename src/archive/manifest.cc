@@ -9,8 +9,8 @@
 
 #include "archive/archive_path.h"
 #include "archive/sha256.h"
-#include "common/utc_time.h"
-#include "common/zxid.h"
+#include "util/utc_time.h"
+#include "util/zxid.h"
 
 namespace zktool::archive {
 namespace {

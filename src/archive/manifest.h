@@ -18,7 +18,7 @@
 #include <variant>
 #include <vector>
 
-#include "common/result.h"
+#include "util/result.h"
 
 namespace zktool::archive {
 

@@ -15,8 +15,8 @@
 
 #include "archive/block_pipeline.h"
 #include "archive/compression.h"
-#include "common/unique_fd.h"
-#include "common/result.h"
+#include "util/unique_fd.h"
+#include "util/result.h"
 
 namespace zktool::archive {
 

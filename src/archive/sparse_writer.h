@@ -8,7 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "common/result.h"
+#include "util/result.h"
 
 namespace zktool::archive {
 

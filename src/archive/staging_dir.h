@@ -17,8 +17,8 @@
 #include <string_view>
 #include <vector>
 
-#include "common/unique_fd.h"
-#include "common/result.h"
+#include "util/unique_fd.h"
+#include "util/result.h"
 
 namespace zktool::archive {
 

@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "common/result.h"
+#include "util/result.h"
 #include "health/exhibitor_client.h"
 #include "health/four_letter.h"
 

@@ -7,7 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "common/unique_fd.h"
+#include "util/unique_fd.h"
 
 namespace zktool::health {
 

@@ -5,7 +5,7 @@
 #include <cstddef>
 #include <string>
 
-#include "common/result.h"
+#include "util/result.h"
 #include "health/exhibitor_client.h"
 
 namespace zktool::health {

@@ -12,7 +12,7 @@
 #include <utility>
 #include <vector>
 
-#include "common/result.h"
+#include "util/result.h"
 
 namespace zktool::health {
 

@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-#include "common/result.h"
+#include "util/result.h"
 
 namespace zktool::health {
 

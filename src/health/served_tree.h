@@ -9,7 +9,7 @@
 #include <optional>
 #include <string>
 
-#include "common/result.h"
+#include "util/result.h"
 #include "health/ensemble_health.h"
 
 namespace zktool::health {

@@ -10,7 +10,7 @@
 #include <memory>
 #include <string>
 
-#include "common/result.h"
+#include "util/result.h"
 #include "service/service_manager.h"
 
 namespace zktool::service {

@@ -14,7 +14,7 @@
 #include <string>
 #include <string_view>
 
-#include "common/result.h"
+#include "util/result.h"
 #include "service/bus.h"
 
 namespace zktool::service {

@@ -24,7 +24,7 @@
 #include <string>
 #include <string_view>
 
-#include "common/result.h"
+#include "util/result.h"
 
 namespace zktool::service {
 

@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
-#include "common/unique_fd.h"
+#include "util/unique_fd.h"
 #include "test_support.h"
 
 namespace zktool::archive {

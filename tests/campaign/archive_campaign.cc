@@ -5,7 +5,7 @@
 #include "backup_archive.h"
 #include "campaign.h"
 #include "mutator.h"
-#include "zk_archive.h"
+#include "ops/zk_archive.h"
 
 namespace zktool::testing {
 

@@ -2,7 +2,7 @@
 
 #include "archive/archive_writer.h"
 #include "snapshot/zookeeper_state.h"
-#include "zk_archive.h"
+#include "ops/zk_archive.h"
 
 namespace zktool::testing {
 

@@ -1,13 +1,13 @@
 // Real archives for tests that need them without a running ZooKeeper: the
 // restore set of a data directory written by the real ArchiveWriter with the
-// files and manifest summary `zk-tool backup` gives it (src/zk_archive.h).
+// files and manifest summary `zk-tool backup` gives it (src/ops/zk_archive.h).
 #pragma once
 
 #include <filesystem>
 
 #include "archive/compression.h"
 #include "archive/manifest.h"
-#include "common/result.h"
+#include "util/result.h"
 #include "snapshot/data_dir.h"
 
 namespace zktool::testing {

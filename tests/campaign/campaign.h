@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "archive/compression.h"
-#include "common/result.h"
+#include "util/result.h"
 #include "snapshot/data_dir.h"
 
 namespace zktool::testing {

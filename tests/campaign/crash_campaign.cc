@@ -1,5 +1,5 @@
 // The crash-consistency campaign: SIGKILLs the zk-tool binary at each of its
-// fault points (src/fault_point.h) and at random moments of backup, restore
+// fault points (src/util/fault_point.h) and at random moments of backup, restore
 // and rollback on node 0 of a real 3-node ensemble run by systemd, then
 // checks after every kill that
 //   (a) the archive's final name is absent or holds an archive that verifies;

@@ -20,7 +20,7 @@
 #include "snapshot/snapshot_file.h"
 #include "snapshot/zookeeper_state.h"
 #include "support/process.h"
-#include "zk_archive.h"
+#include "ops/zk_archive.h"
 
 namespace zktool {
 namespace {

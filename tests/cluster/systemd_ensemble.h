@@ -16,7 +16,7 @@
 #include <string>
 #include <string_view>
 
-#include "common/result.h"
+#include "util/result.h"
 #include "exhibitor/exhibitor_fixture.h"
 #include "health/four_letter.h"
 #include "service/service_manager.h"

@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "common/result.h"
+#include "util/result.h"
 #include "support/ensemble.h"
 
 namespace zktool::testsupport {

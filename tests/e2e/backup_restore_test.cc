@@ -20,7 +20,7 @@
 
 #include "cluster/systemd_ensemble.h"
 #include "e2e/e2e_support.h"
-#include "lock.h"
+#include "ops/lock.h"
 #include "support/populate.h"
 #include "support/process.h"
 #include "support/tree_diff.h"

@@ -19,8 +19,8 @@
 #include "../support/files.h"
 #include "cluster/systemd_ensemble.h"
 #include "e2e/e2e_support.h"
-#include "metrics.h"
-#include "retention.h"
+#include "ops/metrics.h"
+#include "ops/retention.h"
 #include "support/process.h"
 #include "support/zk_client.h"
 

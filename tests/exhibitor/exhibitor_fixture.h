@@ -17,7 +17,7 @@
 #include <thread>
 #include <vector>
 
-#include "common/result.h"
+#include "util/result.h"
 #include "health/ensemble_health.h"
 
 namespace zktool::testsupport {

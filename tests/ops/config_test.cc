@@ -9,11 +9,11 @@
 #include <vector>
 
 #include "../support/files.h"
-#include "cli_options.h"
-#include "config_file.h"
-#include "key_value_file.h"
-#include "node.h"
-#include "zoo_cfg.h"
+#include "cli/cli_options.h"
+#include "cli/config_file.h"
+#include "util/key_value_file.h"
+#include "ops/node.h"
+#include "ops/zoo_cfg.h"
 
 namespace zktool {
 namespace {

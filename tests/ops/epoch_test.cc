@@ -1,4 +1,4 @@
-#include "epoch.h"
+#include "ops/epoch.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "file_ops.h"
+#include "util/file_ops.h"
 
 #include <gtest/gtest.h>
 #include <fcntl.h>

@@ -1,4 +1,4 @@
-#include "metrics.h"
+#include "ops/metrics.h"
 
 #include <gtest/gtest.h>
 

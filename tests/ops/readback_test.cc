@@ -1,7 +1,7 @@
 // read_back() against a real ZooKeeper server: the tree it serves, read back
 // through the client API, compared with a tree zk-tool replayed from the
 // server's own files. Runs on every release line (ZKTOOL_TEST_ZOOKEEPER).
-#include "readback.h"
+#include "ops/readback.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>

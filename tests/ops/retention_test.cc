@@ -1,4 +1,4 @@
-#include "retention.h"
+#include "ops/retention.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -8,7 +8,7 @@
 
 #include "../support/files.h"
 #include "archive/archive_writer.h"
-#include "duration.h"
+#include "util/duration.h"
 
 namespace zktool {
 namespace {

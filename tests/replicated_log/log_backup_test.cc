@@ -1,4 +1,4 @@
-// zk-tool log backup / log restore (src/log_backup.h) on replicas written
+// zk-tool log backup / log restore (src/ops/log_backup.h) on replicas written
 // through the store, without systemd (no --unit).
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -13,8 +13,8 @@
 #include <nlohmann/json.hpp>
 
 #include "archive/archive_writer.h"
-#include "lock.h"
-#include "log_backup.h"
+#include "ops/lock.h"
+#include "ops/log_backup.h"
 #include "replicated_log/initialize.h"
 #include "replicated_log/replica_store.h"
 #include "test_support.h"

@@ -11,7 +11,7 @@
 #include <string>
 #include <string_view>
 
-#include "common/result.h"
+#include "util/result.h"
 #include "support/zk_client.h"
 
 namespace zktool::testsupport {

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "common/result.h"
+#include "util/result.h"
 #include "support/java_runtime.h"
 
 namespace zktool::testsupport {

@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <vector>
 
-#include "common/result.h"
+#include "util/result.h"
 #include "support/ensemble.h"
 
 namespace zktool::testsupport {

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "common/result.h"
+#include "util/result.h"
 #include "support/ensemble.h"
 #include "health/four_letter.h"
 

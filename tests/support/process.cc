@@ -12,7 +12,7 @@
 #include <fstream>
 #include <thread>
 
-#include "common/unique_fd.h"
+#include "util/unique_fd.h"
 
 namespace zktool::testsupport {
 

@@ -14,7 +14,7 @@
 #include <string_view>
 #include <vector>
 
-#include "common/result.h"
+#include "util/result.h"
 
 namespace zktool::testsupport {
 

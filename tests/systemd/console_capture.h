@@ -11,7 +11,7 @@
 #include <string>
 #include <thread>
 
-#include "common/result.h"
+#include "util/result.h"
 
 namespace zktool::testsupport {
 

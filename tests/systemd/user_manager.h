@@ -55,7 +55,7 @@
 #include <string>
 #include <vector>
 
-#include "common/result.h"
+#include "util/result.h"
 
 namespace zktool::testsupport {
 

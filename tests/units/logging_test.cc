@@ -1,7 +1,7 @@
-// Where zk-tool's messages go (src/logging.h): the journal is chosen only when
+// Where zk-tool's messages go (src/cli/logging.h): the journal is chosen only when
 // JOURNAL_STREAM names stderr itself, and a journal that cannot be reached
 // never swallows a failure's one line.
-#include "logging.h"
+#include "cli/logging.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
