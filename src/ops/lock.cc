@@ -23,11 +23,7 @@ constexpr size_t kMaxRecord = 512;
 // The record in `name`, as far as it is one: a link or anything not a
 // regular file reads as no record, and only its first bytes are read.
 std::string read_record(int dir, const std::string& name) {
-  UniqueFd fd(::openat(dir, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
-  if (!fd.valid()) return {};
-  std::string text(kMaxRecord, '\0');
-  ssize_t n = ::pread(fd.get(), text.data(), text.size(), 0);
-  text.resize(n > 0 ? static_cast<size_t>(n) : 0);
+  std::string text = read_small_file_at(dir, name, kMaxRecord).value_or("");
   while (!text.empty() && (text.back() == '\n' || text.back() == '\0')) text.pop_back();
   return text;
 }

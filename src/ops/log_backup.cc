@@ -3,7 +3,6 @@
 #include <unistd.h>
 
 #include <cstdint>
-#include <fstream>
 #include <functional>
 #include <set>
 #include <string_view>
@@ -13,6 +12,7 @@
 
 #include "archive/archive_reader.h"
 #include "util/file_ops.h"
+#include "ops/directory_swap.h"
 #include "ops/lock.h"
 #include "replicated_log/initialize.h"
 #include "replicated_log/payload.h"
@@ -63,74 +63,31 @@ std::string staging_prefix(const fs::path& replica) {
   return prefix;
 }
 
-// --- The restore journal ---
-//
-// `<replica>.zk-tool-restore` exists exactly while a restore swaps replicas:
-// written (synced) before the live replica is moved aside, removed once the
-// new one is renamed in. It names both, so that a run after a crash between
-// the two renames can tell the operator where each replica is.
-
-struct Journal {
-  fs::path aside;   // where the live replica goes
-  fs::path staged;  // the new replica, inside its scratch directory
-};
-
-fs::path journal_path(const fs::path& replica) {
-  return with_suffix(replica, ".zk-tool-restore");
-}
-
-Status write_journal(const fs::path& replica, const Journal& journal) {
-  return write_file_atomically(journal_path(replica), "aside=" + journal.aside.string() +
-                                                          "\nstaged=" + journal.staged.string() +
-                                                          "\n");
-}
-
-Result<std::optional<Journal>> read_journal(const fs::path& replica) {
-  const fs::path path = journal_path(replica);
-  std::error_code ec;
-  if (!fs::exists(fs::symlink_status(path, ec))) return std::optional<Journal>();
-  std::ifstream in(path);
-  if (!in) return make_error(ErrorKind::Io, "cannot open " + path.string());
-  Journal journal;
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.starts_with("aside=")) journal.aside = line.substr(6);
-    if (line.starts_with("staged=")) journal.staged = line.substr(7);
-  }
+// Settles what a restore that died mid-swap left (its journal, directory_swap.h).
+// Between its two renames (both replicas still where the journal says)
+// nothing is guessed: the operator is told where each replica is and how to
+// finish or go back. Any other leftover is a restore that either finished or
+// never started its swap; the journal and the unused staged copy are then
+// removed.
+Status settle_interrupted_restore(const fs::path& replica) {
+  const fs::path journal_path = swap_journal_beside(replica);
+  auto journal = read_swap_journal(journal_path);
+  if (!journal) return journal.error();
+  if (!*journal) return Ok{};
   // Only what this code writes is trusted: the staged replica must sit in a
-  // scratch directory of ours beside the replica, since it may be deleted.
-  const fs::path scratch = journal.staged.parent_path();
-  if (journal.aside.parent_path() != replica.parent_path() ||
+  // scratch directory of ours beside the replica, since it will be deleted.
+  const SwapRecord& j = (*journal)->records.front();
+  const fs::path scratch = j.replacement.parent_path();
+  if ((*journal)->records.size() != 1 || j.live != replica ||
       scratch.parent_path() != replica.parent_path() ||
       !scratch.filename().string().starts_with(staging_prefix(replica))) {
-    return make_error(ErrorKind::Unsafe, path.string() +
+    return make_error(ErrorKind::Unsafe, journal_path.string() +
                                              " is not a restore journal zk-tool wrote; "
                                              "inspect the replicas beside it by hand");
   }
-  return std::optional<Journal>(std::move(journal));
-}
-
-Status remove_journal(const fs::path& replica) {
   std::error_code ec;
-  fs::remove(journal_path(replica), ec);
-  if (ec) return make_error(ErrorKind::Io, "cannot remove " + journal_path(replica).string() +
-                                               ": " + ec.message());
-  return fsync_path(replica.parent_path());
-}
-
-// Settles what a restore that died mid-swap left. Between its two renames
-// (both replicas still where the journal says) nothing is guessed: the
-// operator is told where each replica is and how to finish or go back. Any
-// other leftover is a restore that either finished or never started its
-// swap; the journal and the unused staged copy are then removed.
-Status settle_interrupted_restore(const fs::path& replica) {
-  auto journal = read_journal(replica);
-  if (!journal) return journal.error();
-  if (!*journal) return Ok{};
-  const Journal& j = **journal;
-  std::error_code ec;
-  const bool aside = fs::exists(fs::symlink_status(j.aside, ec));
-  const bool staged = fs::exists(fs::symlink_status(j.staged, ec));
+  const bool aside = !j.aside.empty() && fs::exists(fs::symlink_status(j.aside, ec));
+  const bool staged = fs::exists(fs::symlink_status(j.replacement, ec));
   if (aside && staged) {
     const bool recreated = fs::exists(fs::symlink_status(replica, ec));
     const std::string clear =
@@ -139,19 +96,19 @@ Status settle_interrupted_restore(const fs::path& replica) {
         ErrorKind::Unsafe,
         "a restore of " + replica.string() +
             " stopped between moving the old replica aside and renaming the new one in (" +
-            journal_path(replica).string() + "): the previous replica is " + j.aside.string() +
-            ", the restored one " + j.staged.string() +
+            journal_path.string() + "): the previous replica is " + j.aside.string() +
+            ", the restored one " + j.replacement.string() +
             (recreated ? ", and " + replica.string() + " was created since" : "") +
-            ". To finish the restore: " + clear + "mv " + j.staged.string() + " " +
+            ". To finish the restore: " + clear + "mv " + j.replacement.string() + " " +
             replica.string() + "; to go back: " + clear + "mv " + j.aside.string() + " " +
             replica.string() + "; then run this again (the unit may still be stopped)");
   }
-  fs::remove_all(j.staged.parent_path(), ec);
+  fs::remove_all(scratch, ec);
   if (ec) {
-    return make_error(ErrorKind::Io, "cannot remove " + j.staged.parent_path().string() +
+    return make_error(ErrorKind::Io, "cannot remove " + scratch.string() +
                                          " left by an earlier restore: " + ec.message());
   }
-  return remove_journal(replica);
+  return remove_swap_journal(journal_path);
 }
 
 // Runs `work` with the unit stopped, and starts the unit again afterwards
@@ -238,42 +195,23 @@ Result<StagedReplica> stage_blank(const fs::path& parent, const std::string& pre
   return StagedReplica{std::move(scratch.value()), std::move(replica), {}};
 }
 
-// Moves `replica` (if any) aside and the staged one in, under the journal;
-// puts the old one back if the second rename fails. The journal names the
-// staged replica where its scratch directory was made: the next run, which
-// reads it, has no descriptor of it.
+// Moves `replica` (if any) aside and the staged one in, under the journal.
+// The journal names the staged replica where its scratch directory was made:
+// the next run, which reads it, has no descriptor of it.
 Result<std::optional<fs::path>> swap_in(const fs::path& replica, const StagedReplica& staging) {
-  const fs::path& staged = staging.replica;
   std::error_code ec;
-  if (!fs::exists(fs::symlink_status(replica, ec))) {
-    if (Status s = rename_no_replace(staged, replica); !s) return s.error();
-    return std::optional<fs::path>();
-  }
-  {
+  if (fs::exists(fs::symlink_status(replica, ec))) {
     // Rule 6 for a replica: nothing may hold it. A damaged one may still be replaced.
     auto held = rlog::ReplicaStore::open_read_only(replica);
     if (!held && held.error().kind != ErrorKind::Corrupt) return held.error();
   }
-  const Journal journal{with_suffix(replica, ".pre-restore-" + utc_stamp()),
-                        staging.scratch.created_as() / staged.filename()};
-  if (Status s = write_journal(replica, journal); !s) return s.error();
-  if (Status s = rename_no_replace(replica, journal.aside); !s) {
-    (void)remove_journal(replica);  // nothing moved: a journal left here is settled next run
-    return s.error();
-  }
-  if (Status s = rename_no_replace(staged, replica); !s) {
-    Status back = rename_no_replace(journal.aside, replica);
-    if (back) (void)remove_journal(replica);
-    return make_error(s.error().kind,
-                      s.error().message + (back ? "; the old replica was put back"
-                                                : "; the old replica is still at " +
-                                                      journal.aside.string() + ": " +
-                                                      back.error().message));
-  }
-  // The swap is done; a journal that cannot be removed reads as a finished
-  // restore next run, which removes it.
-  (void)remove_journal(replica);
-  return std::optional<fs::path>(journal.aside);
+  auto aside = swap_directories(
+      swap_journal_beside(replica),
+      {{replica, staging.replica, staging.scratch.named(staging.replica)}}, "pre-restore",
+      "log-restore");
+  if (!aside) return aside.error();
+  if (aside->empty()) return std::optional<fs::path>();
+  return std::optional<fs::path>(aside->front());
 }
 
 }  // namespace

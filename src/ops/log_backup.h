@@ -56,9 +56,10 @@ struct LogRestoreReport {
 // touching anything live; then moves the old replica aside as
 // `<replica>.pre-restore-<UTC time>` and renames the new one in. A failure
 // before that point leaves `replica` exactly as it was. The two renames run
-// under a synced journal, `<replica>.zk-tool-restore`: a run that finds one
-// whose two replicas are both still where it says refuses (ErrorKind::Unsafe)
-// with the commands that finish or undo the swap, and otherwise removes it.
+// under the swap journal (ops/directory_swap.h), `<replica>.zk-tool-restore`:
+// a run that finds one whose two replicas are both still where it says
+// refuses (ErrorKind::Unsafe) with the commands that finish or undo the swap,
+// and otherwise removes it.
 Result<LogRestoreReport> restore_replicated_log(const LogRestoreRequest& request);
 
 }  // namespace zktool

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <thread>
 
+#include "ops/directory_swap.h"
 #include "ops/epoch.h"
 #include "util/fault_point.h"
 #include "util/file_ops.h"
@@ -22,63 +23,24 @@ namespace {
 constexpr milliseconds kProbeTimeout{2000};
 constexpr milliseconds kPollInterval{1000};
 
-// One live version-2 directory and what replaces it.
-struct Swap {
-  fs::path live;
-  fs::path replacement;
-};
+// ZooKeeper would start on a missing or half-swapped version-2 with an empty
+// tree: after a swap that could not put the data back, the unit stays down.
+Error left_stopped(const Error& unsafe) {
+  return make_error(ErrorKind::Unsafe, unsafe.message + ": the unit was left stopped");
+}
 
-// Moves every live directory aside as <live>.<label>-<stamp>, then renames
-// each replacement in. All asides come first so that a crash part way never
-// leaves one live directory replaced and another not (a dataDir with the new
-// snapshots over a dataLogDir with the old logs); a live directory may be
-// missing meanwhile, which the next run completes (node.h). A failure part
-// way puts back what it moved and says so. If even that fails, the error is
-// ErrorKind::Unsafe and names where each directory is: the unit must stay
-// stopped, since ZooKeeper would start on a missing version-2 with an empty
-// tree. `command` names the crash tests' fault points.
-Result<std::vector<fs::path>> swap_in(const std::vector<Swap>& swaps, const std::string& label,
-                                      const std::string& command) {
-  std::string stamp = utc_stamp();
-  std::vector<std::pair<fs::path, fs::path>> done;  // (from, to) renames made
-  auto undo = [&](const Error& failure) -> Error {
-    std::string stuck;
-    for (auto it = done.rbegin(); it != done.rend(); ++it) {
-      if (Status back = rename_no_replace(it->second, it->first); !back) {
-        stuck += "; " + it->first.string() + " is still at " + it->second.string() + " (" +
-                 back.error().message + ")";
-      }
-    }
-    if (stuck.empty()) {
-      return make_error(failure.kind, failure.message + "; every directory was put back");
-    }
-    return make_error(ErrorKind::Unsafe, failure.message + "; putting the data back failed" +
-                                             stuck + ": the unit was left stopped");
-  };
-  std::vector<fs::path> aside;
-  for (size_t i = 0; i < swaps.size(); ++i) {
-    const fs::path& live = swaps[i].live;
-    std::error_code ec;
-    if (!fs::exists(live, ec)) continue;
-    // A run re-done within the same second after a crash finds its stamp taken.
-    fs::path to = live.parent_path() / (live.filename().string() + "." + label + "-" + stamp);
-    for (int n = 2; fs::exists(to, ec); ++n) {
-      to = live.parent_path() /
-           (live.filename().string() + "." + label + "-" + stamp + "-" + std::to_string(n));
-    }
-    if (Status s = rename_no_replace(live, to); !s) return undo(s.error());
-    done.emplace_back(live, to);
-    aside.push_back(to);
-    fault_point(command + ".after-aside-" + std::to_string(i));
+// A restore or rollback killed during its swap left the journal: say where
+// each directory is. This run goes on from there (a live directory that is
+// missing is simply renamed in), and its own swap replaces the journal.
+Status note_interrupted_swap(const Node& node, std::vector<std::string>& warnings) {
+  const fs::path journal = swap_journal_beside(node.dirs.snap_dir);
+  auto found = read_swap_journal(journal);
+  if (!found) return found.error();
+  if (*found) {
+    warnings.push_back("an earlier run stopped during its swap (" + journal.string() +
+                       "): " + describe_swap(**found) + "; this run goes on from there");
   }
-  for (size_t i = 0; i < swaps.size(); ++i) {
-    if (Status s = rename_no_replace(swaps[i].replacement, swaps[i].live); !s) {
-      return undo(s.error());
-    }
-    done.emplace_back(swaps[i].replacement, swaps[i].live);
-    fault_point(command + ".after-rename-" + std::to_string(i));
-  }
-  return aside;
+  return Ok{};
 }
 
 // The newest <live>.<label>-* beside `live`; the names sort by time.
@@ -232,6 +194,7 @@ Result<RestoreReport> restore(const Node& node, const RestoreRequest& request) {
   RestoreReport report;
   lock->report_stale_holder(report.warnings);
   if (Status s = refuse_linked_live_dirs(node, "restore"); !s) return s.error();
+  if (Status s = note_interrupted_swap(node, report.warnings); !s) return s.error();
 
   // 0. A restore that cannot watch the ensemble cannot tell when it is done,
   // nor whether other members still serve the old data: refuse up front. A
@@ -289,7 +252,7 @@ Result<RestoreReport> restore(const Node& node, const RestoreRequest& request) {
   if (Status s = write_epochs(staged_snap, *epoch); !s) return s.error();
   fault_point("restore.after-epochs");
 
-  std::vector<Swap> swaps;
+  std::vector<DirectorySwap> swaps;
   std::optional<ScratchDirectory> log_staging;
   if (node.dirs.log_dir == node.dirs.snap_dir) {
     auto logs = list_directory(staged->dirs.log_dir);
@@ -299,14 +262,15 @@ Result<RestoreReport> restore(const Node& node, const RestoreRequest& request) {
         return staged->dir.named(s.error());
       }
     }
-    swaps.push_back({node.dirs.snap_dir, staged_snap});
+    swaps.push_back({node.dirs.snap_dir, staged_snap, staged->dir.named(staged_snap)});
   } else {
     auto logs = stage_logs_beside(node, staged->dirs.log_dir, log_staging);
     if (!logs) return logs.error();
-    swaps.push_back({node.dirs.snap_dir, staged_snap});
-    swaps.push_back({node.dirs.log_dir, *logs});
+    swaps.push_back({node.dirs.snap_dir, staged_snap, staged->dir.named(staged_snap)});
+    swaps.push_back({node.dirs.log_dir, *logs,
+                     log_staging ? log_staging->named(*logs) : staged->dir.named(*logs)});
   }
-  for (const Swap& swap : swaps) {
+  for (const DirectorySwap& swap : swaps) {
     std::error_code ec;
     const fs::path& like = fs::exists(swap.live, ec) ? swap.live : swap.live.parent_path();
     if (Status s = take_ownership_of(swap.replacement, like); !s) return s.error();
@@ -330,11 +294,12 @@ Result<RestoreReport> restore(const Node& node, const RestoreRequest& request) {
     return make_error(s.error().kind, s.error().message + "; the live data was not touched");
   }
   fault_point("restore.after-stop");
-  auto aside = swap_in(swaps, "pre-restore", "restore");
+  auto aside = swap_directories(swap_journal_beside(node.dirs.snap_dir), swaps, "pre-restore",
+                                "restore");
   if (!aside) {
     Error failed = staged->dir.named(aside.error());
     if (log_staging) failed = log_staging->named(std::move(failed));
-    if (failed.kind == ErrorKind::Unsafe) return failed;
+    if (failed.kind == ErrorKind::Unsafe) return left_stopped(failed);
     (void)systemd->start_unit(node.unit, Clock::now() + node.start_timeout);
     return make_error(failed.kind,
                       failed.message + ": the live data is in place and the unit restarted");
@@ -378,11 +343,12 @@ Result<RollbackReport> rollback(const Node& node, const WaitOptions& wait) {
   RollbackReport report;
   lock->report_stale_holder(report.warnings);
   if (Status s = refuse_linked_live_dirs(node, "rollback"); !s) return s.error();
+  if (Status s = note_interrupted_swap(node, report.warnings); !s) return s.error();
   // A rollback killed part way may have put some directories back already
   // (their pre-restore copies are gone): this run completes it.
   bool resuming = lock->stale_holder() &&
                   lock->stale_holder()->find(" command=rollback ") != std::string::npos;
-  std::vector<Swap> swaps;
+  std::vector<DirectorySwap> swaps;
   std::vector<fs::path> lives = {node.dirs.snap_dir};
   if (node.dirs.log_dir != node.dirs.snap_dir) lives.push_back(node.dirs.log_dir);
   std::vector<fs::path> put_back_dirs;
@@ -412,7 +378,7 @@ Result<RollbackReport> rollback(const Node& node, const WaitOptions& wait) {
     }
     put_back_dirs.push_back(newest.value_or(live));
     if (newest) {
-      swaps.push_back({live, *newest});
+      swaps.push_back({live, *newest, {}});
       report.restored_from.push_back(*newest);
     }
   }
@@ -449,8 +415,9 @@ Result<RollbackReport> rollback(const Node& node, const WaitOptions& wait) {
   const auto down_at = Clock::now();
   if (Status s = node.stop(*systemd); !s) return s.error();
   fault_point("rollback.after-stop");
-  auto aside = swap_in(swaps, "rolled-back", "rollback");
-  if (!aside && aside.error().kind == ErrorKind::Unsafe) return aside.error();
+  auto aside = swap_directories(swap_journal_beside(node.dirs.snap_dir), swaps, "rolled-back",
+                                "rollback");
+  if (!aside && aside.error().kind == ErrorKind::Unsafe) return left_stopped(aside.error());
   if (!aside) {
     (void)systemd->start_unit(node.unit, Clock::now() + node.start_timeout);
     return make_error(aside.error().kind,

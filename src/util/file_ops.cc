@@ -132,6 +132,10 @@ Error ScratchDirectory::named(Error error) const {
   return error;
 }
 
+fs::path ScratchDirectory::named(const fs::path& inside) const {
+  return created_as_ / inside.lexically_relative(path_);
+}
+
 ScratchDirectory::~ScratchDirectory() {
   if (!dir_.valid()) return;
   std::error_code ec;
@@ -218,6 +222,16 @@ Status write_file_atomically_at(int dir, const fs::path& parent, const std::stri
   }
   if (::fsync(dir) != 0) return io_error(parent, "fsync", errno);
   return Ok{};
+}
+
+std::optional<std::string> read_small_file_at(int dir, const std::string& name, size_t max_bytes) {
+  UniqueFd fd(::openat(dir, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+  struct stat st {};
+  if (!fd.valid() || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
+  std::string text(max_bytes, '\0');
+  ssize_t n = ::pread(fd.get(), text.data(), text.size(), 0);
+  text.resize(n > 0 ? static_cast<size_t>(n) : 0);
+  return text;
 }
 
 namespace {

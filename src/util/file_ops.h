@@ -39,6 +39,8 @@ class ScratchDirectory {
   const std::filesystem::path& created_as() const { return created_as_; }
   // `error` with path() written as created_as(), for the operator.
   Error named(Error error) const;
+  // A path below path() written below created_as(), for a record the operator reads.
+  std::filesystem::path named(const std::filesystem::path& inside) const;
 
  private:
   ScratchDirectory(std::filesystem::path created_as, UniqueFd parent, UniqueFd dir);
@@ -81,6 +83,11 @@ Status write_file_atomically(const std::filesystem::path& path, const std::strin
 Status write_file_atomically_at(int dir, const std::filesystem::path& parent,
                                 const std::string& name, const std::string& contents,
                                 mode_t mode = 0644);
+
+// Up to `max_bytes` of `name` in the directory open as `dir`, for small records that lie in a
+// directory another user owns (a lock record, a swap journal): nullopt when it is absent, a
+// link, or anything but a regular file (a FIFO planted there does not block the read).
+std::optional<std::string> read_small_file_at(int dir, const std::string& name, size_t max_bytes);
 
 // The entries of `dir` (not recursive). ErrorKind::Io naming `dir` when it
 // cannot be read to the end: a failure part way is an error, never a shorter
