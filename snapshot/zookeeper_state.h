@@ -91,6 +91,9 @@ struct ZkState {
   std::vector<std::string> warnings;
 
   bool from_empty_tree() const { return snapshot.empty(); }
+  // The replayed tree's digest as the server that wrote the files computes it
+  // (its charset for paths): what the manifest records and verify compares.
+  int64_t tree_digest() const { return tree.digest().value(digest.server_charset()); }
 };
 
 struct LoadOptions {

@@ -121,7 +121,7 @@ json state_json(const zs::ZkState& state, bool with_nodes) {
             {"digest_verified", verified ? json(*verified) : json(nullptr)},
             {"digest", digest_json(state.digest)},
             {"proof", verified == false ? json(nullptr) : json(proof_of(state))},
-            {"tree_digest", state.tree.digest().value(state.digest.server_charset())},
+            {"tree_digest", state.tree_digest()},
             {"from_empty_tree", state.from_empty_tree()},
             {"files", files},
             {"skipped_snapshots", skipped},

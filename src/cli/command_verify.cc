@@ -53,7 +53,7 @@ class VerifyCommand : public Command {
           {"session_count", state.tree.sessions().size()},
           {"digest_verified", verified ? nlohmann::json(*verified) : nlohmann::json(nullptr)},
           {"proof", proof_of(state)},
-          {"digest", state.tree.digest().value(state.digest.server_charset())},
+          {"digest", state.tree_digest()},
           {"from_empty_tree", state.from_empty_tree()},
           {"warnings", state.warnings}};
       print_json_result(j);

@@ -52,7 +52,7 @@ archive::ZooKeeperSummary summarize(const zs::ZkState& state) {
   s.znode_count = state.tree.node_count();
   s.ephemeral_count = state.tree.ephemeral_count();
   s.session_count = state.tree.sessions().size();
-  s.digest = state.tree.digest().value(state.digest.server_charset());
+  s.digest = state.tree_digest();
   s.proof = proof_of(state);
   return s;
 }
@@ -67,7 +67,7 @@ std::string proof_summary(const zs::ZkState& state) {
   if (verified == true) return "digest: the replayed tree matches the digests ZooKeeper recorded";
   return "replay: ZooKeeper recorded no digests, so every seal, zxid continuity and the replay "
          "of every transaction were checked; zk-tool's digest of the tree is " +
-         std::to_string(state.tree.digest().value(state.digest.server_charset()));
+         std::to_string(state.tree_digest());
 }
 
 namespace {
