@@ -8,7 +8,7 @@ set -euo pipefail
 
 demo=(
   build-essential cmake pkg-config git
-  libarchive-dev libsystemd-dev libcurl4-openssl-dev libspdlog-dev libzookeeper-mt-dev
+  libarchive-dev libsodium-dev libsystemd-dev libcurl4-openssl-dev libspdlog-dev libzookeeper-mt-dev
   nlohmann-json3-dev libcli11-dev libssl-dev libleveldb-dev libprotobuf-dev protobuf-compiler
   zlib1g-dev libsnappy-dev libzstd-dev libisal-dev
   zookeeper default-jre-headless systemd dbus-user-session

@@ -271,8 +271,9 @@ std::string_view to_string(EntryType type) {
   return "other";
 }
 
-Result<ArchiveReader> ArchiveReader::open(const fs::path& archive) {
-  auto stream = ReadStream::open(archive, /*max_entries=*/1);
+Result<ArchiveReader> ArchiveReader::open(const fs::path& archive,
+                                          const std::optional<ArchiveKey>& key) {
+  auto stream = ReadStream::open(archive, /*max_entries=*/1, key);
   if (!stream) return stream.error();
   auto first = stream->next();
   if (!first) return first.error();
@@ -283,11 +284,11 @@ Result<ArchiveReader> ArchiveReader::open(const fs::path& archive) {
     if (!read) return read.error();
     manifest = std::move(*read);
   }
-  return ArchiveReader(archive, stream->compression(), std::move(manifest));
+  return ArchiveReader(archive, key, stream->compression(), std::move(manifest));
 }
 
 Result<std::vector<ArchiveEntry>> ArchiveReader::list(const Limits& limits) const {
-  auto stream = ReadStream::open(path_, limits.max_entries);
+  auto stream = ReadStream::open(path_, limits.max_entries, key_);
   if (!stream) return stream.error();
   std::vector<ArchiveEntry> entries;
   while (true) {
@@ -302,7 +303,7 @@ Result<std::vector<ArchiveEntry>> ArchiveReader::list(const Limits& limits) cons
 
 Result<Extracted> ArchiveReader::extract_verified(const fs::path& staging_dir,
                                                   const Limits& limits) const {
-  auto stream = ReadStream::open(path_, limits.max_entries);
+  auto stream = ReadStream::open(path_, limits.max_entries, key_);
   if (!stream) return stream.error();
   auto staging = StagingDir::open(staging_dir);
   if (!staging) return staging.error();
@@ -310,7 +311,7 @@ Result<Extracted> ArchiveReader::extract_verified(const fs::path& staging_dir,
 }
 
 Result<Extracted> ArchiveReader::check(const Limits& limits) const {
-  auto stream = ReadStream::open(path_, limits.max_entries);
+  auto stream = ReadStream::open(path_, limits.max_entries, key_);
   if (!stream) return stream.error();
   return Extraction(*stream, nullptr, limits).run();
 }

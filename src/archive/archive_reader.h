@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "archive/compression.h"
+#include "archive/encryption.h"
 #include "archive/manifest.h"
 #include "util/result.h"
 
@@ -63,8 +64,11 @@ struct Extracted {
 class ArchiveReader {
  public:
   // Reads only the first entry: the manifest when the archive has one.
-  // Each later call reads the archive file again from the start.
-  static Result<ArchiveReader> open(const std::filesystem::path& archive);
+  // Each later call reads the archive file again from the start. An
+  // encrypted archive needs `key` (ErrorKind::WrongKey without it or with
+  // another); the reader keeps a copy for those later calls.
+  static Result<ArchiveReader> open(const std::filesystem::path& archive,
+                                    const std::optional<ArchiveKey>& key = std::nullopt);
 
   const std::filesystem::path& path() const { return path_; }
   Compression compression() const { return compression_; }
@@ -85,11 +89,15 @@ class ArchiveReader {
   Result<Extracted> check(const Limits& limits = {}) const;
 
  private:
-  ArchiveReader(std::filesystem::path path, Compression compression,
-                std::optional<Manifest> manifest)
-      : path_(std::move(path)), compression_(compression), manifest_(std::move(manifest)) {}
+  ArchiveReader(std::filesystem::path path, std::optional<ArchiveKey> key,
+                Compression compression, std::optional<Manifest> manifest)
+      : path_(std::move(path)),
+        key_(std::move(key)),
+        compression_(compression),
+        manifest_(std::move(manifest)) {}
 
   std::filesystem::path path_;
+  std::optional<ArchiveKey> key_;
   Compression compression_;
   std::optional<Manifest> manifest_;
 };

@@ -328,12 +328,34 @@ Status ArchiveWriter::write_archive(const Manifest& manifest) {
   auto handle = new_write_handle(options_);
   if (!handle) return handle.error();
   struct archive* a = handle->get();
+  // A block the sealer could not write fails with its own error: libarchive
+  // passes on only that the write failed.
+  Status sealing;
   const auto archive_failure = [&](const std::string& what) -> Error {
+    if (!sealing) return sealing.error();
     return make_error(ErrorKind::Io, "writing " + part.string() + ": " + what + ": " +
                                          (archive_error_string(a) ? archive_error_string(a)
                                                                   : "libarchive gave no reason"));
   };
-  if (archive_write_open_fd(a, part_fd_.get()) != ARCHIVE_OK) return archive_failure("open");
+  std::optional<SealingWriter> sealer;
+  if (options_.key) {
+    auto started = SealingWriter::start(*options_.key, part_fd_.get(), part, manifest.created);
+    if (!started) return started.error();
+    sealer.emplace(std::move(started.value()));
+  }
+  struct SealTarget {
+    SealingWriter* sealer;
+    Status* status;
+  } target{sealer ? &*sealer : nullptr, &sealing};
+  const auto write_sealed = [](struct archive*, void* client, const void* buffer,
+                               size_t length) -> la_ssize_t {
+    auto* t = static_cast<SealTarget*>(client);
+    *t->status = t->sealer->write(buffer, length);
+    return *t->status ? static_cast<la_ssize_t>(length) : -1;
+  };
+  const int opened = sealer ? archive_write_open(a, &target, nullptr, write_sealed, nullptr)
+                            : archive_write_open_fd(a, part_fd_.get());
+  if (opened != ARCHIVE_OK) return archive_failure("open");
 
   const auto write_entry = [&](const std::string& path, uint64_t size, mode_t perm, time_t mtime,
                                const std::function<Status()>& write_data) -> Status {
@@ -386,6 +408,7 @@ Status ArchiveWriter::write_archive(const Manifest& manifest) {
     }
   }
   if (archive_write_close(a) != ARCHIVE_OK) return archive_failure("close");
+  if (sealer) return sealer->finish();
   return Ok{};
 }
 

@@ -27,6 +27,7 @@
 
 #include "archive/block_pipeline.h"
 #include "archive/compression.h"
+#include "archive/encryption.h"
 #include "archive/manifest.h"
 #include "util/unique_fd.h"
 #include "util/result.h"
@@ -40,6 +41,8 @@ struct WriteOptions {
   std::optional<int> level{};
   // zstd worker threads; 0 means one per CPU. Unused by gzip and none.
   unsigned threads = 0;
+  // Encrypt the archive stream with this key (encryption.h); unset: plain.
+  std::optional<ArchiveKey> key{};
   // Called after each block commit() writes, with the payload bytes written
   // so far and in all (e.g. a progress display); unset: nothing is called.
   std::function<void(uint64_t written, uint64_t total)> progress{};

@@ -13,23 +13,49 @@ namespace {
 constexpr size_t kBlockSize = 1 << 20;
 }
 
-Result<ReadStream> ReadStream::open(const fs::path& path, uint64_t max_entries) {
+Result<ReadStream> ReadStream::open(const fs::path& path, uint64_t max_entries,
+                                    const std::optional<ArchiveKey>& key) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) {
     return make_error(ErrorKind::Io,
                       "cannot open archive " + path.string() + ": " + std::strerror(errno));
   }
+  auto sealed = is_sealed(fd.get(), path);
+  if (!sealed) return sealed.error();
+  std::unique_ptr<OpeningReader> opener;
+  if (*sealed) {
+    if (!key) {
+      return make_error(ErrorKind::WrongKey, path.string() +
+                                                 " is an encrypted zk-tool archive: give its key "
+                                                 "(--encrypt-key-file)");
+    }
+    auto opened = OpeningReader::open(*key, std::move(fd), path);
+    if (!opened) return opened.error();
+    opener = std::make_unique<OpeningReader>(std::move(opened.value()));
+  }
   ReadStream stream(path, std::move(fd), max_entries);
+  stream.opener_ = std::move(opener);
   struct archive* a = stream.archive_.get();
   // Only what zk-tool and dcos-zk write: every other format and filter
   // libarchive knows stays switched off.
   archive_read_support_filter_zstd(a);
   archive_read_support_filter_gzip(a);
   archive_read_support_format_tar(a);
-  if (archive_read_open_fd(a, stream.fd_.get(), kBlockSize) != ARCHIVE_OK) {
-    return stream.libarchive_failure("cannot read");
-  }
+  const int opened =
+      stream.opener_ ? archive_read_open(a, stream.opener_.get(), nullptr, &read_sealed, nullptr)
+                     : archive_read_open_fd(a, stream.fd_.get(), kBlockSize);
+  if (opened != ARCHIVE_OK) return stream.libarchive_failure("cannot read");
   return stream;
+}
+
+la_ssize_t ReadStream::read_sealed(struct archive* a, void* opener, const void** buffer) {
+  auto chunk = static_cast<OpeningReader*>(opener)->next();
+  if (!chunk) {
+    archive_set_error(a, EIO, "%s", chunk.error().message.c_str());
+    return -1;
+  }
+  *buffer = chunk->data();
+  return static_cast<la_ssize_t>(chunk->size());
 }
 
 ReadStream::ReadStream(fs::path path, UniqueFd fd, uint64_t max_entries)
@@ -43,7 +69,16 @@ ReadStream::ReadStream(fs::path path, UniqueFd fd, uint64_t max_entries)
 Result<archive_entry*> ReadStream::next() {
   archive_entry* entry = nullptr;
   const int r = archive_read_next_header(archive_.get(), &entry);
-  if (r == ARCHIVE_EOF) return static_cast<archive_entry*>(nullptr);
+  if (r == ARCHIVE_EOF) {
+    // libarchive stops at the tar's end; the sealed stream must end there too,
+    // with its final chunk and a trailer that matches.
+    while (opener_) {
+      auto rest = opener_->next();
+      if (!rest) return rest.error();
+      if (rest->empty()) break;
+    }
+    return static_cast<archive_entry*>(nullptr);
+  }
   // ARCHIVE_WARN is a header read in full with a notice (e.g. about
   // character sets); the checks on the entry itself decide.
   if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {

@@ -10,11 +10,13 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "archive/block_pipeline.h"
 #include "archive/compression.h"
+#include "archive/encryption.h"
 #include "util/unique_fd.h"
 #include "util/result.h"
 
@@ -22,10 +24,15 @@ namespace zktool::archive {
 
 class ReadStream {
  public:
-  // Accepts tar (ustar, pax, GNU) compressed with zstd, gzip or nothing.
-  static Result<ReadStream> open(const std::filesystem::path& path, uint64_t max_entries);
+  // Accepts tar (ustar, pax, GNU) compressed with zstd, gzip or nothing, and
+  // that same stream encrypted (encryption.h), which needs `key`: without it,
+  // or with another, ErrorKind::WrongKey.
+  static Result<ReadStream> open(const std::filesystem::path& path, uint64_t max_entries,
+                                 const std::optional<ArchiveKey>& key = std::nullopt);
 
   // The next entry, or nullptr after the last. Valid until the next call.
+  // For an encrypted archive, the last entry is followed by the rest of the
+  // sealed stream, read and authenticated to its final chunk and trailer.
   Result<archive_entry*> next();
   // 1-based number of the entry next() returned last.
   uint64_t index() const { return index_; }
@@ -45,12 +52,17 @@ class ReadStream {
   };
 
   ReadStream(std::filesystem::path path, UniqueFd fd, uint64_t max_entries);
+  // libarchive's read callback over an OpeningReader (the client data).
+  static la_ssize_t read_sealed(struct archive* a, void* opener, const void** buffer);
   Error libarchive_failure(const std::string& what) const;
   // The entry held `done` bytes where its header gives `size`.
   Error holds_other_than(uint64_t size, uint64_t done, const std::string& entry) const;
 
   std::filesystem::path path_;
   UniqueFd fd_;  // declared before archive_: libarchive is freed first
+  // Set for an encrypted archive; on the heap, so that libarchive's pointer
+  // to it survives moving the stream.
+  std::unique_ptr<OpeningReader> opener_;
   std::unique_ptr<struct archive, Free> archive_;
   uint64_t max_entries_;
   uint64_t index_ = 0;

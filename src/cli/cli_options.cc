@@ -4,6 +4,17 @@
 
 namespace zktool {
 
+Result<std::optional<archive::ArchiveKey>> KeyFileOption::load() const {
+  if (!path) return std::optional<archive::ArchiveKey>();
+  auto key = archive::ArchiveKey::read_file(*path);
+  if (!key) return key.error();
+  return std::optional<archive::ArchiveKey>(std::move(key.value()));
+}
+
+void add_key_file_option(CLI::App& app, KeyFileOption& option, const std::string& help) {
+  app.add_option("--encrypt-key-file", option.path, help);
+}
+
 void add_service_options(CLI::App& app, ServiceOptions& o, const std::string& unit_help) {
   app.add_option("--unit", o.unit, o.unit ? unit_help + " (default " + *o.unit + ")" : unit_help);
   app.add_flag("--user", o.user_bus, "Talk to the calling user's systemd, not the system's");

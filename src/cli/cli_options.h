@@ -3,10 +3,13 @@
 // plain structs and know nothing of CLI11.
 #pragma once
 
+#include <filesystem>
+#include <optional>
 #include <string>
 
 #include <CLI/CLI.hpp>
 
+#include "archive/encryption.h"
 #include "health/exhibitor_access.h"
 #include "ops/node.h"
 #include "ops/service_options.h"
@@ -29,6 +32,15 @@ void add_service_options(CLI::App& app, ServiceOptions& options, const std::stri
 // --max-expansion, for every command that reads an archive's snapshots: how
 // far a compressed snapshot may decompress before it is refused as a bomb.
 void add_snapshot_read_options(CLI::App& app, snapshot::SnapshotReadOptions& options);
+
+// --encrypt-key-file: the key `zk-tool keygen` wrote, which encrypts what a
+// command writes or opens what it reads. Read in run(), never at parse time.
+struct KeyFileOption {
+  std::optional<std::filesystem::path> path;
+  // The key, or nullopt when no file was given.
+  Result<std::optional<archive::ArchiveKey>> load() const;
+};
+void add_key_file_option(CLI::App& app, KeyFileOption& option, const std::string& help);
 
 // A CLI11 check that admits exactly what parse_duration() accepts.
 CLI::Validator duration_validator();

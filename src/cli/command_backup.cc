@@ -56,6 +56,9 @@ class BackupCommand : public Command {
     app.add_flag("--all-files", all_files_,
                  "Archive every file of the data directories, not only what a restore loads");
     app.add_flag("--json", json_, "Print one JSON object");
+    add_key_file_option(app, key_file_,
+                        "Encrypt the archive with this key (zk-tool keygen); with --dir the "
+                        "name ends in .enc");
     add_snapshot_read_options(app, read_);
     add_node_options(app, node_options_);
     app.footer(
@@ -110,13 +113,15 @@ class BackupCommand : public Command {
     }
     // The option's check admits only names parse_compression knows.
     const archive::Compression compression = archive::parse_compression(compression_).value();
+    auto key = key_file_.load();
+    if (!key) return key.error();
     fs::path archive = archive_;
     if (dir_) {
       std::error_code ec;
       if (!fs::is_directory(*dir_, ec)) {
         return make_error(ErrorKind::Io, dir_->string() + ": not a directory (--dir)");
       }
-      archive = *dir_ / backup_file_name(now, compression);
+      archive = *dir_ / backup_file_name(now, compression, key->has_value());
     }
     auto node = resolve_node(node_options_);
     if (!node) return node.error();
@@ -124,6 +129,7 @@ class BackupCommand : public Command {
     BackupRequest request;
     request.archive = fs::absolute(archive);
     request.write.compression = compression;
+    request.write.key = std::move(key.value());
     if (!json_) request.write.progress = terminal_progress("writing archive");
     request.cold = cold_;
     request.all_files = all_files_;
@@ -218,6 +224,7 @@ class BackupCommand : public Command {
   bool cold_ = false;
   bool all_files_ = false;
   snapshot::SnapshotReadOptions read_;
+  KeyFileOption key_file_;
   bool json_ = false;
   NodeOptions node_options_;
   std::string node_unit_;  // for the report, once resolved

@@ -232,6 +232,7 @@ class InspectCommand : public Command {
     app.add_option("--zoo-cfg", zoo_cfg_, "Take dataDir and dataLogDir from this zoo.cfg");
     app.add_flag("--json", json_, "Print one JSON object");
     app.add_flag("--nodes", nodes_, "Also list every znode after replay");
+    add_key_file_option(app, key_file_, "The key of an encrypted archive (zk-tool keygen)");
     add_snapshot_read_options(app, read_);
   }
 
@@ -267,7 +268,9 @@ class InspectCommand : public Command {
   Status inspect_archive(const fs::path& archive) {
     auto parent = staging_parent(std::nullopt);
     if (!parent) return parent.error();
-    auto staged = stage_and_verify(archive, *parent, {read_, std::nullopt});
+    auto key = key_file_.load();
+    if (!key) return key.error();
+    auto staged = stage_and_verify(archive, *parent, {read_, std::nullopt, std::move(*key)});
     if (!staged) return staged.error();
     print(staged->state, staged->manifest ? &*staged->manifest : nullptr);
     return Ok{};
@@ -298,6 +301,7 @@ class InspectCommand : public Command {
   std::optional<fs::path> zoo_cfg_;
   bool json_ = false;
   zs::SnapshotReadOptions read_;
+  KeyFileOption key_file_;
   bool nodes_ = false;
 };
 

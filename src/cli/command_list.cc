@@ -66,6 +66,9 @@ class ListCommand : public Command {
     app.add_option("--staging-dir", staging_parent_,
                    "With --verify: where to extract (default: the temporary directory)");
     app.add_flag("--json", json_, "Print one JSON object");
+    add_key_file_option(app, key_file_,
+                        "The key of encrypted backups: shows what they hold, and lets --verify "
+                        "prove them (without it they list by time and size)");
     add_snapshot_read_options(app, read_);
   }
 
@@ -73,9 +76,11 @@ class ListCommand : public Command {
     if (!dir_) return make_error(ErrorKind::Usage, "list needs --dir DIR");
     auto now = now_utc();
     if (!now) return now.error();
+    auto key = key_file_.load();
+    if (!key) return key.error();
     // --verify proves each backup, digests included: no need to read it twice.
-    auto entries =
-        scan_backup_dir(*dir_, verify_ ? BackupCheck::kManifestOnly : BackupCheck::kDigests);
+    auto entries = scan_backup_dir(
+        *dir_, verify_ ? BackupCheck::kManifestOnly : BackupCheck::kDigests, *key);
     if (!entries) return entries.error();
     std::vector<Listed> listed;
     size_t failed = 0;
@@ -88,11 +93,18 @@ class ListCommand : public Command {
     for (DirEntry& e : *entries) {
       Listed l{std::move(e), {}, {}};
       if (l.entry.manifest) l.time = l.entry.named_time.value_or(l.entry.manifest->created);
+      if (!l.entry.manifest && l.entry.sealed) {
+        l.time = l.entry.named_time.value_or(l.entry.sealed->created);
+      }
       if (l.entry.damaged()) ++failed;
       if (verify_ && l.entry.manifest) {
-        auto staged = stage_and_verify(*dir_ / l.entry.name, *staging, {read_, std::nullopt});
+        auto staged = stage_and_verify(*dir_ / l.entry.name, *staging, {read_, std::nullopt, *key});
         l.verify_error = staged ? std::string() : staged.error().message;
         if (!staged) ++failed;
+      } else if (verify_ && l.entry.sealed && !l.entry.damaged()) {
+        l.verify_error = "encrypted with key " + l.entry.sealed->key_id +
+                         ": give that key (--encrypt-key-file) to prove it";
+        ++failed;
       }
       listed.push_back(std::move(l));
     }
@@ -124,6 +136,22 @@ class ListCommand : public Command {
       f["size"] = l.entry.size;
       f["backup"] = l.entry.manifest.has_value();
       f["retention_managed"] = l.entry.ours();
+      if (l.entry.sealed) f["encrypted"] = {{"key_id", l.entry.sealed->key_id}};
+      if (!l.entry.manifest && l.entry.sealed) {
+        // Without the key: only what lies outside the ciphertext.
+        f["backup"] = true;
+        f["time"] = format_utc(*l.time);
+        f["age_seconds"] = (now - *l.time).count();
+        f["created"] = format_utc(l.entry.sealed->created);
+        f["intact"] = !l.entry.damaged();
+        if (l.entry.damaged()) f["problem"] = l.entry.problem;
+        if (l.verify_error) {
+          f["verified"] = false;
+          f["verify_error"] = *l.verify_error;
+        }
+        files.push_back(std::move(f));
+        continue;
+      }
       if (!l.entry.manifest) {
         f["problem"] = l.entry.problem;
         files.push_back(std::move(f));
@@ -160,6 +188,15 @@ class ListCommand : public Command {
     std::printf("%-20s  %-8s  %-18s  %8s  %12s  %-12s  %s\n", "TIME", "AGE", "LAST ZXID", "ZNODES",
                 "SIZE", "DIGEST", "FILE");
     for (const Listed& l : listed) {
+      if (!l.entry.manifest && l.entry.sealed) {
+        std::printf("%-20s  %-8s  %-18s  %8s  %12llu  %-12s  %s\n", format_utc(*l.time).c_str(),
+                    format_age(now - *l.time).c_str(), "-", "-",
+                    static_cast<unsigned long long>(l.entry.size),
+                    l.entry.damaged() ? "DAMAGED" : "encrypted", printable(l.entry.name).c_str());
+        if (l.entry.damaged()) std::printf("  %s\n", printable(l.entry.problem).c_str());
+        if (l.verify_error) std::printf("  verify failed: %s\n", printable(*l.verify_error).c_str());
+        continue;
+      }
       if (!l.entry.manifest) {
         std::printf("%-20s  %-8s  %-18s  %8s  %12llu  %-12s  %s: %s\n", "-", "-", "-", "-",
                     static_cast<unsigned long long>(l.entry.size), "-",
@@ -187,6 +224,7 @@ class ListCommand : public Command {
   std::optional<fs::path> staging_parent_;
   bool json_ = false;
   zs::SnapshotReadOptions read_;
+  KeyFileOption key_file_;
 };
 
 }  // namespace

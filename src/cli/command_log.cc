@@ -241,6 +241,7 @@ class LogBackupCommand : public Command {
     app.add_option("--compression", compression_, "zstd, gzip or none")
         ->check(CLI::IsMember({"zstd", "gzip", "none"}))
         ->capture_default_str();
+    add_key_file_option(app, key_file_, "Encrypt the archive with this key (zk-tool keygen)");
     add_service_options(app, service_,
                         "The systemd unit running the replica (Mesos master, Aurora), stopped "
                         "while the replica is read or replaced, then started again");
@@ -258,6 +259,9 @@ class LogBackupCommand : public Command {
     request.replica = path_;
     request.service = resolve_service(service_);
     request.write.compression = *archive::parse_compression(compression_);
+    auto key = key_file_.load();
+    if (!key) return key.error();
+    request.write.key = std::move(*key);
     auto manifest = backup_replicated_log(request);
     if (!manifest) return manifest.error();
     const auto& s = std::get<archive::ReplicatedLogSummary>(manifest->summary);
@@ -272,6 +276,7 @@ class LogBackupCommand : public Command {
   std::string archive_;
   std::string path_;
   std::string compression_ = "zstd";
+  KeyFileOption key_file_;
   ServiceOptions service_;
   bool json_ = false;
 };
@@ -292,6 +297,7 @@ class LogRestoreCommand : public Command {
     app.add_option("--path", path_, "Replica directory (its parent must exist)")->required();
     app.add_flag("--blank", blank_,
                  "Write a blank VOTING replica, as mesos-log initialize does, instead");
+    add_key_file_option(app, key_file_, "The key of an encrypted archive (zk-tool keygen)");
     add_service_options(app, service_,
                         "The systemd unit running the replica (Mesos master, Aurora), stopped "
                         "while the replica is read or replaced, then started again");
@@ -311,6 +317,9 @@ class LogRestoreCommand : public Command {
     request.replica = path_;
     request.service = resolve_service(service_);
     request.blank = blank_;
+    auto key = key_file_.load();
+    if (!key) return key.error();
+    request.key = std::move(*key);
     auto report = restore_replicated_log(request);
     if (!report) return report.error();
     const auto& s = report->summary;
@@ -331,6 +340,7 @@ class LogRestoreCommand : public Command {
   std::optional<std::string> archive_;
   std::string path_;
   bool blank_ = false;
+  KeyFileOption key_file_;
   ServiceOptions service_;
   bool json_ = false;
 };

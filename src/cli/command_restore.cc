@@ -58,6 +58,7 @@ class RestoreCommand : public Command {
 
   void setup(CLI::App& app) override {
     app.add_option("archive", request_.archive, "The archive to restore")->required();
+    add_key_file_option(app, key_file_, "The key of an encrypted archive (zk-tool keygen)");
     add_snapshot_read_options(app, request_.read);
     app.add_flag("--dry-run", request_.dry_run, "Verify and stage, say what would happen, change nothing");
     app.add_flag("--json", json_, "Print one JSON object");
@@ -70,6 +71,9 @@ class RestoreCommand : public Command {
   }
 
   Status run() override {
+    auto key = key_file_.load();
+    if (!key) return key.error();
+    request_.key = std::move(*key);
     auto node = resolve_node(node_options_);
     if (!node) return node.error();
     request_.wait.timeout = std::chrono::seconds(timeout_s_);
@@ -111,6 +115,7 @@ class RestoreCommand : public Command {
 
  private:
   RestoreRequest request_;
+  KeyFileOption key_file_;
   int timeout_s_ = 1800;
   bool json_ = false;
   NodeOptions node_options_;

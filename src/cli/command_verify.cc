@@ -32,13 +32,16 @@ class VerifyCommand : public Command {
     app.add_option("--staging-dir", staging_parent_,
                    "Where to extract it for the check (default: the temporary directory)");
     app.add_flag("--json", json_, "Print one JSON object");
+    add_key_file_option(app, key_file_, "The key of an encrypted archive (zk-tool keygen)");
     add_snapshot_read_options(app, read_);
   }
 
   Status run() override {
     auto parent = staging_parent(staging_parent_);
     if (!parent) return parent.error();
-    auto staged = stage_and_verify(archive_, *parent, {read_, std::nullopt});
+    auto key = key_file_.load();
+    if (!key) return key.error();
+    auto staged = stage_and_verify(archive_, *parent, {read_, std::nullopt, std::move(*key)});
     if (!staged) return staged.error();
     const zs::ZkState& state = staged->state;
     auto verified = state.digest.verified();
@@ -81,6 +84,7 @@ class VerifyCommand : public Command {
   std::optional<fs::path> staging_parent_;
   bool json_ = false;
   zs::SnapshotReadOptions read_;
+  KeyFileOption key_file_;
 };
 
 }  // namespace

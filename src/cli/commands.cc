@@ -12,6 +12,7 @@ std::unique_ptr<Command> make_inspect_command();
 std::unique_ptr<Command> make_log_command();
 std::unique_ptr<Command> make_status_command();
 std::unique_ptr<Command> make_list_command();
+std::unique_ptr<Command> make_keygen_command();
 
 CLI::App* add_command(CLI::App& parent, Command& command) {
   CLI::App* sub = parent.add_subcommand(command.name(), command.summary());
@@ -32,6 +33,7 @@ std::vector<std::unique_ptr<Command>> make_commands() {
   commands.push_back(make_list_command());
   commands.push_back(make_log_command());
   commands.push_back(make_status_command());
+  commands.push_back(make_keygen_command());
   return commands;
 }
 

@@ -18,6 +18,7 @@ enum ExitCode : int {
   kExitLocked = 8,          // another zk-tool run holds the lock
   kExitTlsUntrusted = 9,    // a server's TLS certificate is not trusted
   kExitCredentialsRefused = 10,  // a server refused our client certificate or token
+  kExitWrongKey = 11,       // an encrypted archive, and no key or another key given
 };
 
 inline int exit_code_for(ErrorKind kind) {
@@ -31,6 +32,7 @@ inline int exit_code_for(ErrorKind kind) {
     case ErrorKind::Locked: return kExitLocked;
     case ErrorKind::TlsUntrusted: return kExitTlsUntrusted;
     case ErrorKind::CredentialsRefused: return kExitCredentialsRefused;
+    case ErrorKind::WrongKey: return kExitWrongKey;
     case ErrorKind::Internal: return kExitInternal;
   }
   return kExitInternal;

@@ -43,6 +43,7 @@ const char* kind_name(ErrorKind kind) {
     case ErrorKind::Locked: return "locked";
     case ErrorKind::TlsUntrusted: return "tls-untrusted";
     case ErrorKind::CredentialsRefused: return "credentials-refused";
+    case ErrorKind::WrongKey: return "wrong-key";
     case ErrorKind::Internal: return "internal";
   }
   return "internal";

@@ -180,8 +180,9 @@ Result<Capture> capture_hot(const Node& node, const fs::path& staging,
   }
 }
 
-Status check_written(const fs::path& archive_path, const archive::Manifest& written) {
-  auto reader = archive::ArchiveReader::open(archive_path);
+Status check_written(const fs::path& archive_path, const archive::Manifest& written,
+                     const std::optional<archive::ArchiveKey>& key) {
+  auto reader = archive::ArchiveReader::open(archive_path, key);
   if (!reader) return reader.error();
   auto read = reader->check();
   if (!read) return read.error();
@@ -287,7 +288,9 @@ Result<BackupReport> backup(const Node& node, const BackupRequest& request) {
   manifest.summary = summarize(state);
   // The files were proven by the replay above; reading the archive back with
   // every check a restore makes proves it holds exactly those bytes.
-  auto written = writer->commit(std::move(manifest), check_written);
+  auto written = writer->commit(std::move(manifest), [&](const fs::path& part, const auto& m) {
+    return check_written(part, m, request.write.key);
+  });
   if (!written) return staging->named(written.error());
   report.manifest = std::move(written.value());
   report.archive = request.archive;

@@ -143,8 +143,9 @@ struct StagedReplica {
 };
 
 Result<StagedReplica> stage_from_archive(const fs::path& archive_path, const fs::path& parent,
-                                         const std::string& prefix) {
-  auto reader = archive::ArchiveReader::open(archive_path);
+                                         const std::string& prefix,
+                                         const std::optional<archive::ArchiveKey>& key) {
+  auto reader = archive::ArchiveReader::open(archive_path, key);
   if (!reader) return reader.error();
   if (!reader->manifest()) {
     return make_error(ErrorKind::Corrupt, archive_path.string() +
@@ -255,7 +256,7 @@ Result<archive::Manifest> backup_replicated_log(const LogBackupRequest& request)
   manifest.summary = archive::ReplicatedLogSummary{state->begin, state->end, state->actions};
   // Prove the archive as a restore would: rebuild the replica from it.
   auto written = writer->commit(std::move(manifest), [&](const fs::path& part, const auto&) {
-    auto proof = stage_from_archive(part, parent, ".zk-tool-log-verify-");
+    auto proof = stage_from_archive(part, parent, ".zk-tool-log-verify-", request.write.key);
     return proof ? Status(Ok{}) : Status(proof.error());
   });
   if (!written) return written.error();
@@ -273,7 +274,7 @@ Result<LogRestoreReport> restore_replicated_log(const LogRestoreRequest& request
   const fs::path parent = replica.parent_path();
   const std::string prefix = staging_prefix(replica);
   auto staged = request.blank ? stage_blank(parent, prefix)
-                              : stage_from_archive(*request.archive, parent, prefix);
+                              : stage_from_archive(*request.archive, parent, prefix, request.key);
   if (!staged) return staged.error();
   std::error_code ec;
   if (fs::is_directory(replica, ec)) {

@@ -45,6 +45,7 @@ struct LogRestoreRequest {
   ServiceTarget service;
   // Instead of an archive, a replica as `mesos-log initialize` leaves it.
   bool blank = false;
+  std::optional<archive::ArchiveKey> key;  // opens an encrypted archive
 };
 
 struct LogRestoreReport {

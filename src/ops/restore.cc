@@ -214,6 +214,7 @@ Result<RestoreReport> restore(const Node& node, const RestoreRequest& request) {
   StageOptions stage;
   stage.read = request.read;
   stage.free_space_margin = kStagingMargin;
+  stage.key = request.key;
   auto staged = stage_and_verify(request.archive, node.data_dir, stage);
   if (!staged) return staged.error();
   fault_point("restore.after-staging");

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "archive/encryption.h"
 #include "archive/manifest.h"
 #include "util/result.h"
 #include "health/ensemble_health.h"
@@ -37,6 +38,7 @@ struct WaitOptions {
 struct RestoreRequest {
   std::filesystem::path archive;
   snapshot::SnapshotReadOptions read;  // how the archive's snapshots are read
+  std::optional<archive::ArchiveKey> key;  // opens an encrypted archive
   bool dry_run = false;
   WaitOptions wait;
   // Once the ensemble is healthy, the node's tree is read back and compared

@@ -3,6 +3,11 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include <fcntl.h>
+
+#include <cerrno>
+#include <cstring>
+
 #include "archive/archive_reader.h"
 #include "util/file_ops.h"
 
@@ -15,6 +20,7 @@ using std::chrono::sys_seconds;
 
 constexpr std::string_view kNamePrefix = "zk-backup-";
 constexpr std::string_view kNameTimeLayout = "dddd-dd-dd-dd-dd-dd";
+constexpr std::string_view kEncryptedSuffix = ".enc";
 
 std::string_view extension(archive::Compression compression) {
   switch (compression) {
@@ -33,10 +39,27 @@ bool newer(const TimedBackup& a, const TimedBackup& b) {
 }
 
 // Why `path` is not a good zk-tool ZooKeeper backup; empty when it is. For a
-// zk-tool ZooKeeper backup, `manifest` is set either way.
+// zk-tool ZooKeeper backup, `manifest` is set either way (and `sealed` for an
+// encrypted one).
 std::string judge_archive(const fs::path& path, BackupCheck check,
-                          std::optional<archive::Manifest>& manifest) {
-  auto reader = archive::ArchiveReader::open(path);
+                          const std::optional<archive::ArchiveKey>& key,
+                          std::optional<archive::Manifest>& manifest,
+                          std::optional<archive::SealedHeader>& sealed) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd.valid()) return std::string("cannot be opened: ") + std::strerror(errno);
+  auto is_sealed = archive::is_sealed(fd.get(), path);
+  if (!is_sealed) return is_sealed.error().message;
+  if (*is_sealed) {
+    auto header = archive::read_sealed_header(fd.get(), path);
+    if (!header) return "not a zk-tool archive: " + header.error().message;
+    sealed = *header;
+    if (!key || key->id() != header->key_id) {
+      if (check == BackupCheck::kManifestOnly) return {};
+      auto checked = archive::check_sealed(fd.get(), path);
+      return checked ? std::string() : "a damaged backup: " + checked.error().message;
+    }
+  }
+  auto reader = archive::ArchiveReader::open(path, key);
   if (!reader) return "not a zk-tool archive: " + reader.error().message;
   if (!reader->manifest()) return "an archive without a zk-tool manifest";
   if (reader->manifest()->kind() != archive::Kind::ZooKeeper) {
@@ -66,9 +89,10 @@ Result<sys_seconds> now_utc() {
   return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
 }
 
-std::string backup_file_name(sys_seconds time, archive::Compression compression) {
+std::string backup_file_name(sys_seconds time, archive::Compression compression,
+                             bool encrypted) {
   return std::string(kNamePrefix) + format_utc_time(time, kNameTimeLayout) +
-         std::string(extension(compression));
+         std::string(extension(compression)) + (encrypted ? std::string(kEncryptedSuffix) : "");
 }
 
 std::optional<sys_seconds> parse_backup_file_name(std::string_view name) {
@@ -76,6 +100,7 @@ std::optional<sys_seconds> parse_backup_file_name(std::string_view name) {
   name.remove_prefix(kNamePrefix.size());
   if (name.size() < kNameTimeLayout.size()) return std::nullopt;
   std::string_view ext = name.substr(kNameTimeLayout.size());
+  if (ext.ends_with(kEncryptedSuffix)) ext.remove_suffix(kEncryptedSuffix.size());
   if (ext != extension(archive::Compression::Zstd) &&
       ext != extension(archive::Compression::Gzip) &&
       ext != extension(archive::Compression::None)) {
@@ -98,7 +123,8 @@ RetentionDecision decide_retention(std::vector<TimedBackup> backups, const Reten
   return decision;
 }
 
-Result<std::vector<DirEntry>> scan_backup_dir(const fs::path& dir, BackupCheck check) {
+Result<std::vector<DirEntry>> scan_backup_dir(const fs::path& dir, BackupCheck check,
+                                              const std::optional<archive::ArchiveKey>& key) {
   std::vector<DirEntry> entries;
   std::error_code ec;
   fs::directory_iterator it(dir, ec);
@@ -115,7 +141,7 @@ Result<std::vector<DirEntry>> scan_backup_dir(const fs::path& dir, BackupCheck c
       entry.problem =
           entry.name.ends_with(".part")
               ? "unfinished (.part): a backup being written, or one that was interrupted"
-              : judge_archive(it->path(), check, entry.manifest);
+              : judge_archive(it->path(), check, key, entry.manifest, entry.sealed);
     }
     entries.push_back(std::move(entry));
   }

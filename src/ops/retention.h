@@ -5,7 +5,8 @@
 // Retention counts and deletes only good backups: a regular file whose name
 // matches backup_file_name() exactly, whose first entry is a zk-tool manifest
 // of a ZooKeeper backup, and whose every file still has the size and SHA-256
-// that (sealed) manifest lists. Backup never publishes an archive that failed
+// that (sealed) manifest lists; or, encrypted, whose bytes still match the
+// SHA-256 of its trailer (no key needed). Backup never publishes an archive that failed
 // its proof, so an intact one under such a name is one that was proven.
 // Anything else (other names, `.part` files, links, archives without a
 // manifest, files that do not open as archives, and damaged backups, kept
@@ -22,6 +23,7 @@
 #include <vector>
 
 #include "archive/compression.h"
+#include "archive/encryption.h"
 #include "archive/manifest.h"
 #include "util/result.h"
 #include "util/utc_time.h"  // format_utc, parse_utc
@@ -35,8 +37,10 @@ namespace zktool {
 Result<std::chrono::sys_seconds> now_utc();
 
 
-// "zk-backup-2026-11-21-20-30-00.tar.zst" (.tar.gz for gzip, .tar for none).
-std::string backup_file_name(std::chrono::sys_seconds time, archive::Compression compression);
+// "zk-backup-2026-11-21-20-30-00.tar.zst" (.tar.gz for gzip, .tar for none),
+// with ".enc" after it when encrypted.
+std::string backup_file_name(std::chrono::sys_seconds time, archive::Compression compression,
+                             bool encrypted = false);
 // The time in a name backup_file_name() writes; nullopt for any other name.
 std::optional<std::chrono::sys_seconds> parse_backup_file_name(std::string_view name);
 
@@ -69,13 +73,16 @@ struct DirEntry {
   uint64_t size = 0;
   std::optional<std::chrono::sys_seconds> named_time;  // set when the name is backup_file_name()'s
   std::optional<archive::Manifest> manifest;           // set for a zk-tool ZooKeeper backup
+  // Set for an encrypted zk-tool archive. Without its key only the header is
+  // known (no manifest), and the trailer's SHA-256 stands for the digests.
+  std::optional<archive::SealedHeader> sealed;
   // Why this is not a good zk-tool ZooKeeper backup; empty when it is. With
   // a manifest, it says how the backup is damaged.
   std::string problem;
 
-  bool damaged() const { return manifest && !problem.empty(); }
+  bool damaged() const { return (manifest || sealed) && !problem.empty(); }
   // Retention counts it and may delete it (see the top of this file).
-  bool ours() const { return named_time && manifest && problem.empty(); }
+  bool ours() const { return named_time && (manifest || sealed) && problem.empty(); }
 };
 
 enum class BackupCheck {
@@ -84,9 +91,12 @@ enum class BackupCheck {
 };
 
 // Every entry of `dir` (not recursive), in no particular order, each backup
-// checked as `check` says.
-Result<std::vector<DirEntry>> scan_backup_dir(const std::filesystem::path& dir,
-                                              BackupCheck check = BackupCheck::kDigests);
+// checked as `check` says. An encrypted backup is opened (manifest, every
+// digest) when `key` is the one that sealed it; otherwise, with kDigests, its
+// bytes are checked against its trailer.
+Result<std::vector<DirEntry>> scan_backup_dir(
+    const std::filesystem::path& dir, BackupCheck check = BackupCheck::kDigests,
+    const std::optional<archive::ArchiveKey>& key = std::nullopt);
 
 struct RetentionReport {
   std::vector<std::string> kept;     // our backups, newest first

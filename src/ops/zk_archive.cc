@@ -138,7 +138,7 @@ Status check_free_space(const fs::path& archive_path, const archive::Manifest& m
 
 Result<StagedBackup> stage_and_verify(const fs::path& archive_path, const fs::path& parent,
                                       const StageOptions& options) {
-  auto reader = archive::ArchiveReader::open(archive_path);
+  auto reader = archive::ArchiveReader::open(archive_path, options.key);
   if (!reader) return reader.error();
   if (options.free_space_margin && reader->manifest()) {
     if (Status s = check_free_space(archive_path, *reader->manifest(), parent,

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "archive/encryption.h"
 #include "archive/manifest.h"
 #include "util/result.h"
 #include "util/file_ops.h"
@@ -64,6 +65,8 @@ struct StageOptions {
   // this many bytes more (restore's margin). A dcos-zk archive lists
   // nothing; extraction's own limit (the free space) stops it instead.
   std::optional<uint64_t> free_space_margin;
+  // Opens an encrypted archive (archive/encryption.h).
+  std::optional<archive::ArchiveKey> key;
 };
 
 // Extracts `archive` into a new scratch directory under `parent` and proves

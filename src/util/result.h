@@ -20,6 +20,7 @@ enum class ErrorKind {
   Locked,          // another run holds the lock
   TlsUntrusted,    // a server's TLS certificate is not trusted (CA, expiry, host name)
   CredentialsRefused,  // a server refused our client certificate or token
+  WrongKey,        // an encrypted archive and no key, or another key, to open it
   Internal,        // a bug: an invariant did not hold
 };
 

@@ -3,7 +3,9 @@
 // far more bytes than they hold. Memory must follow the bytes the input
 // proves, and an archive zk-tool wrote must not fall back to an older
 // snapshot the way ZooKeeper does with its own directory. Then `restore`'s
-// refusals that come before any service is asked.
+// refusals that come before any service is asked, and encrypted archives
+// through verify, inspect, list and restore: with their key, without it,
+// with another, and damaged.
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -14,8 +16,11 @@
 #include <map>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "../snapshot/fixtures.h"
 #include "archive/archive_writer.h"
+#include "archive/encryption.h"
 #include "snapshot/compression.h"
 #include "snapshot/snapshot_file.h"
 #include "snapshot/zookeeper_state.h"
@@ -64,7 +69,8 @@ class ArchiveCli : public ::testing::Test {
   // With a manifest: written by the real ArchiveWriter, the summary that of
   // the state without `extra`. Without: a dcos-zk style gzip tar.
   fs::path archive_with(const std::string& extra_name, const std::string& extra_bytes,
-                        bool with_manifest) {
+                        bool with_manifest,
+                        const std::optional<archive::ArchiveKey>& key = std::nullopt) {
     auto state = zs::load_state(*zs::resolve_data_dirs(dir_.path() / "data", dir_.path() / "logs"));
     EXPECT_TRUE(state) << state.error().message;
     std::vector<ArchivedFile> files = files_to_archive(*state);
@@ -75,7 +81,9 @@ class ArchiveCli : public ::testing::Test {
     }
     const fs::path out = dir_.path() / (with_manifest ? "zk-tool.tar.zst" : "dcos-zk.tar.gz");
     if (with_manifest) {
-      auto writer = archive::ArchiveWriter::open(out);
+      archive::WriteOptions options;
+      options.key = key;
+      auto writer = archive::ArchiveWriter::open(out, options);
       EXPECT_TRUE(writer);
       for (const ArchivedFile& f : files) {
         archive::AddOptions add;
@@ -254,6 +262,93 @@ TEST_F(ArchiveCli, RollbackRefusesAPreRestoreCopyThatIsALink) {
                          "changed\n");
   EXPECT_TRUE(fs::is_empty(target)) << "no epoch file written through the link";
   EXPECT_TRUE(fs::is_symlink(aside));
+}
+
+class EncryptedArchiveCli : public ArchiveCli {
+ protected:
+  void SetUp() override {
+    ArchiveCli::SetUp();
+    key_file_ = dir_.path() / "archive.key";
+    CliRun keygen = zk_tool({"keygen", key_file_.string()});
+    ASSERT_EQ(keygen.exit_code, 0) << keygen.err;
+    auto key = archive::ArchiveKey::read_file(key_file_);
+    ASSERT_TRUE(key);
+    archive_ = archive_with("", "", true, *key);
+  }
+
+  fs::path key_file_;
+  fs::path archive_;
+};
+
+TEST_F(EncryptedArchiveCli, VerifyAndInspectProveItWithItsKey) {
+  for (const char* command : {"verify", "inspect"}) {
+    std::vector<std::string> args{command, archive_.string(), "--encrypt-key-file",
+                                  key_file_.string()};
+    if (std::string(command) == "verify") args.insert(args.end(), {"--staging-dir", staging().string()});
+    CliRun run = zk_tool(args);
+    EXPECT_EQ(run.exit_code, 0) << command << ": " << run.err;
+    EXPECT_NE(run.out.find("last zxid"), std::string::npos) << run.out;
+  }
+  EXPECT_TRUE(fs::is_empty(staging())) << "the scratch copy is removed";
+}
+
+TEST_F(EncryptedArchiveCli, WithoutItsKeyOrWithAnotherEveryReaderRefusesWithExit11) {
+  const fs::path other = dir_.path() / "other.key";
+  ASSERT_EQ(zk_tool({"keygen", other.string()}).exit_code, 0);
+  for (const std::vector<std::string>& key_args :
+       {std::vector<std::string>{}, std::vector<std::string>{"--encrypt-key-file", other.string()}}) {
+    for (const char* command : {"verify", "inspect", "restore"}) {
+      std::vector<std::string> args{command, archive_.string()};
+      args.insert(args.end(), key_args.begin(), key_args.end());
+      if (std::string(command) == "restore") {
+        // A dry run with the ensemble out of sight still proves the archive first.
+        args.insert(args.end(), {"--data-dir", (dir_.path() / "data").string(), "--data-log-dir",
+                                 (dir_.path() / "logs").string(), "--dry-run", "--exhibitor-url",
+                                 "http://127.0.0.1:1/exhibitor/v1/cluster/status"});
+      }
+      CliRun run = zk_tool(args);
+      EXPECT_EQ(run.exit_code, 11) << command << ": " << run.err;
+      EXPECT_EQ(std::count(run.err.begin(), run.err.end(), '\n'), 1) << run.err;
+      EXPECT_NE(run.err.find(archive_.string()), std::string::npos) << run.err;
+    }
+  }
+}
+
+TEST_F(EncryptedArchiveCli, AFlippedByteIsCorruptAndNothingIsLeftStaged) {
+  std::string bytes = testing::read_file(archive_);
+  bytes[bytes.size() / 2] ^= 0x10;
+  write_file(archive_, bytes);
+  CliRun run = zk_tool({"verify", archive_.string(), "--encrypt-key-file", key_file_.string(),
+                        "--staging-dir", staging().string()});
+  EXPECT_EQ(run.exit_code, 3) << run.err;
+  EXPECT_NE(run.err.find("offset"), std::string::npos) << run.err;
+  EXPECT_TRUE(fs::is_empty(staging()));
+}
+
+TEST_F(EncryptedArchiveCli, ListShowsThemByTimeAndSizeWithoutTheKeyAndProvesThemWithIt) {
+  const fs::path backups = dir_.path() / "backups";
+  fs::create_directory(backups);
+  const std::string name = "zk-backup-2026-11-21-20-30-00.tar.zst.enc";
+  fs::rename(archive_, backups / name);
+  CliRun keyless = zk_tool({"list", "--dir", backups.string(), "--json"});
+  ASSERT_EQ(keyless.exit_code, 0) << keyless.err;
+  const auto listed = nlohmann::json::parse(keyless.out);
+  ASSERT_EQ(listed["files"].size(), 1u);
+  const auto& f = listed["files"][0];
+  EXPECT_EQ(f["name"], name);
+  EXPECT_EQ(f["time"], "2026-11-21T20:30:00Z");
+  EXPECT_EQ(f["retention_managed"], true);
+  EXPECT_EQ(f["intact"], true);
+  EXPECT_FALSE(f.contains("last_zxid")) << "nothing inside is shown without the key";
+  CliRun unproven = zk_tool({"list", "--dir", backups.string(), "--verify"});
+  EXPECT_EQ(unproven.exit_code, 3) << "--verify cannot prove it without the key";
+  CliRun proven = zk_tool({"list", "--dir", backups.string(), "--verify", "--json",
+                           "--encrypt-key-file", key_file_.string(), "--staging-dir",
+                           staging().string()});
+  ASSERT_EQ(proven.exit_code, 0) << proven.err;
+  const auto shown = nlohmann::json::parse(proven.out)["files"][0];
+  EXPECT_EQ(shown["verified"], true);
+  EXPECT_TRUE(shown.contains("last_zxid"));
 }
 
 }  // namespace

@@ -30,11 +30,13 @@ constexpr std::string_view kPayload = "snapshot bytes";
 
 // A real zk-tool archive of `kind` at `path`, as backup writes one.
 void write_backup(const fs::path& path, archive::Kind kind = archive::Kind::ZooKeeper,
-                  archive::Compression compression = archive::Compression::Zstd) {
+                  archive::Compression compression = archive::Compression::Zstd,
+                  const std::optional<archive::ArchiveKey>& key = std::nullopt) {
   fs::path payload = path.parent_path() / ".payload";
   write_file(payload, std::string(kPayload));
   archive::WriteOptions options;
   options.compression = compression;
+  options.key = key;
   auto writer = archive::ArchiveWriter::open(path, options);
   ASSERT_TRUE(writer) << writer.error().message;
   archive::Manifest m;
@@ -350,6 +352,61 @@ TEST(ScanBackupDir, SaysWhyEachForeignFileIsNotABackup) {
     }
   }
   EXPECT_EQ(ours, 1u);
+}
+
+std::string sealed_name_at(sys_seconds t) {
+  return backup_file_name(t, archive::Compression::Zstd, /*encrypted=*/true);
+}
+
+TEST(BackupFileName, EncryptedBackupsEndInEncAndParseBack) {
+  EXPECT_EQ(sealed_name_at(kStart), "zk-backup-2026-11-21-20-30-00.tar.zst.enc");
+  EXPECT_EQ(parse_backup_file_name(sealed_name_at(kStart)), kStart);
+  EXPECT_FALSE(parse_backup_file_name("zk-backup-2026-11-21-20-30-00.enc"));
+  EXPECT_FALSE(parse_backup_file_name("zk-backup-2026-11-21-20-30-00.tar.zst.enc.enc"));
+}
+
+// Retention runs where the key may not be (the timer's node keeps only what
+// it needs to write): encrypted backups count by their name and trailer, and
+// one whose bytes changed is left alone without the key ever being read.
+TEST(ApplyRetention, EncryptedBackupsAreKeptAndDeletedWithoutTheKey) {
+  TempDir dir;
+  ASSERT_TRUE(archive::ArchiveKey::generate_file(dir.path() / "k"));
+  auto key = archive::ArchiveKey::read_file(dir.path() / "k");
+  ASSERT_TRUE(key);
+  const fs::path backups = dir.path() / "backups";
+  fs::create_directory(backups);
+  for (int hour : {19, 20, 21, 22}) {
+    write_backup(backups / sealed_name_at(kStart + hours(hour)), archive::Kind::ZooKeeper,
+                 archive::Compression::Zstd, key.value());
+  }
+  const fs::path rotted = backups / sealed_name_at(kStart + 22h);
+  std::string bytes = read_file(rotted);
+  bytes[bytes.size() / 2] ^= 0x04;
+  write_file(rotted, bytes);
+
+  auto entries = scan_backup_dir(backups);
+  ASSERT_TRUE(entries) << entries.error().message;
+  for (const DirEntry& e : *entries) {
+    ASSERT_TRUE(e.sealed) << e.name;
+    EXPECT_EQ(e.sealed->key_id, key->id());
+    EXPECT_FALSE(e.manifest) << "nothing inside is read without the key";
+    EXPECT_EQ(e.ours(), e.name != rotted.filename().string()) << e.name << ": " << e.problem;
+  }
+  // With the key, what is inside shows.
+  auto opened = scan_backup_dir(backups, BackupCheck::kDigests, key.value());
+  ASSERT_TRUE(opened);
+  for (const DirEntry& e : *opened) EXPECT_EQ(e.manifest.has_value(), e.ours()) << e.name;
+
+  RetentionPolicy p;
+  p.keep_last = 2;
+  auto report = apply_retention(backups, p, kStart + 23h, sealed_name_at(kStart + 22h));
+  ASSERT_TRUE(report) << report.error().message;
+  EXPECT_EQ(report->kept, (std::vector{sealed_name_at(kStart + 21h), sealed_name_at(kStart + 20h)}));
+  EXPECT_EQ(report->removed, std::vector{sealed_name_at(kStart + 19h)});
+  ASSERT_EQ(report->left_alone.size(), 1u);
+  EXPECT_NE(report->left_alone[0].find("a damaged backup: "), std::string::npos)
+      << report->left_alone[0];
+  EXPECT_TRUE(fs::exists(rotted));
 }
 
 }  // namespace

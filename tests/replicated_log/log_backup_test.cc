@@ -209,6 +209,29 @@ TEST(LogBackupCli, BacksUpAndRestoresThroughTheBinary) {
   EXPECT_NE(out.err.find("--blank"), std::string::npos) << out.err;
 }
 
+// A scheduler's state holds its secrets too: log backup encrypts with the
+// key, and log restore opens with it alone, leaving the target untouched when
+// the key is missing.
+TEST(LogBackupCli, AnEncryptedArchiveRestoresOnlyWithItsKey) {
+  TempDir tmp;
+  write_sample_replica(tmp.path() / "source");
+  const std::string bin = shell_quote(ZKTOOL_BINARY);
+  const std::string key = shell_quote((tmp.path() / "log.key").string());
+  const std::string archive = shell_quote((tmp.path() / "log.tar.zst.enc").string());
+  ASSERT_EQ(run_command(bin + " keygen " + key).exit_code, 0);
+  auto out = run_command(bin + " log backup " + archive + " --encrypt-key-file " + key +
+                         " --path " + shell_quote((tmp.path() / "source").string()));
+  ASSERT_EQ(out.exit_code, 0) << out.err;
+  const std::string target = shell_quote((tmp.path() / "target").string());
+  out = run_command(bin + " log restore " + archive + " --path " + target);
+  EXPECT_EQ(out.exit_code, 11) << out.err;
+  EXPECT_FALSE(fs::exists(tmp.path() / "target"));
+  out = run_command(bin + " log restore " + archive + " --encrypt-key-file " + key + " --path " +
+                    target);
+  ASSERT_EQ(out.exit_code, 0) << out.err;
+  EXPECT_EQ(all_actions(tmp.path() / "target"), all_actions(tmp.path() / "source"));
+}
+
 // One run at a time: the lock is on the replica's parent, its record beside
 // the replica, and a second run is refused with exit 8, naming the holder.
 TEST(LogBackupCli, ASecondRunIsRefusedNamingTheHolder) {
