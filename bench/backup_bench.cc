@@ -194,6 +194,14 @@ class Bench {
 
   fs::path baseline_archive() const { return dir_ / "dcos-zk.tar.gz"; }
   fs::path archive(bool cold) const { return dir_ / (cold ? "cold.tar.zst" : "hot.tar.zst"); }
+  fs::path encrypted_archive() const { return dir_ / "hot.tar.zst.enc"; }
+  fs::path key_file() const { return dir_ / "archive.key"; }
+
+  Status make_key() {
+    fs::remove(key_file());
+    auto run = run_child({zk_tool_.string(), "keygen", key_file().string()}, log_);
+    return run ? Status(zktool::Ok{}) : Status(run.error());
+  }
 
   // cp -p -r of the node's directories, the gzip tar, the copy removed, with
   // the unit stopped around it as dcos-zk requires. Time: copy to removal.
@@ -247,9 +255,23 @@ class Bench {
     return wait_healthy();
   }
 
-  Status zk_tool_verify(Series& out) {
-    auto run = run_child({zk_tool_.string(), "verify", archive(false).string(), "--staging-dir",
-                          dir_.string()}, log_);
+  // A hot backup sealed with key_file() (make_key() first).
+  Status zk_tool_encrypted_backup(Series& out) {
+    fs::remove(encrypted_archive());
+    auto run = run_child(with_node_flags({zk_tool_.string(), "backup", encrypted_archive().string(),
+                                          "--encrypt-key-file", key_file().string()}),
+                         log_);
+    if (!run) return run.error();
+    out.add(run->seconds, 0, run->max_rss_mib, static_cast<double>(size_of(encrypted_archive())));
+    return wait_healthy();
+  }
+
+  Status zk_tool_verify(Series& out, bool encrypted = false) {
+    std::vector<std::string> args = {zk_tool_.string(), "verify",
+                                     (encrypted ? encrypted_archive() : archive(false)).string(),
+                                     "--staging-dir", dir_.string()};
+    if (encrypted) args.insert(args.end(), {"--encrypt-key-file", key_file().string()});
+    auto run = run_child(args, log_);
     if (!run) return run.error();
     out.add(run->seconds, 0, run->max_rss_mib, 0);
     return zktool::Ok{};
@@ -544,6 +566,8 @@ int main(int argc, char** argv) {
 
   Bench bench(zk, node, zk_tool, dir, healthy_timeout);
   Series baseline, hot, cold, stop_start, verify, baseline_restore, restore;
+  Series hot_encrypted, verify_encrypted;
+  if (auto st = bench.make_key(); !st) return fail(st.error().message);
   // Each step prints its time as it ends; the sides interleave, so drift hits both.
   using Step = std::function<Status()>;
   auto timed = [](const char* name, const Series& series, const Step& step) -> Step {
@@ -572,9 +596,13 @@ int main(int argc, char** argv) {
       "backup",
       {timed("dcos-zk", baseline, [&] { return bench.baseline_backup(baseline); }),
        timed("hot", hot, [&] { return bench.zk_tool_backup(false, hot); }),
+       timed("hot encrypted", hot_encrypted,
+             [&] { return bench.zk_tool_encrypted_backup(hot_encrypted); }),
        timed("cold", cold, [&] { return bench.zk_tool_backup(true, cold); }),
        timed("unit stop+start", stop_start, [&] { return bench.unit_stop_start(stop_start); }),
-       timed("verify", verify, [&] { return bench.zk_tool_verify(verify); })});
+       timed("verify", verify, [&] { return bench.zk_tool_verify(verify); }),
+       timed("verify encrypted", verify_encrypted,
+             [&] { return bench.zk_tool_verify(verify_encrypted, true); })});
   if (done) done = bench.save_live_data();
   if (done) {
     auto from_saved_live_data = [&](const Step& restore_step) -> Step {
@@ -638,6 +666,18 @@ int main(int argc, char** argv) {
                   std::nullopt});
   rows.push_back({"verify time (hot archive)", secs(median(verify.seconds)), "", "", "",
                   std::nullopt});
+  // Encryption against the same backup without it, in the same runs.
+  const double sealing = median(hot_encrypted.seconds) / median(hot.seconds) - 1;
+  rows.push_back({"backup hot, encrypted", secs(median(hot_encrypted.seconds)),
+                  secs(median(hot.seconds)) + " (plain)", fixed("%+.1f%%", 100 * sealing),
+                  "<= +10% of plain", sealing <= 0.10});
+  rows.push_back({"verify, encrypted", secs(median(verify_encrypted.seconds)),
+                  secs(median(verify.seconds)) + " (plain)",
+                  fixed("%+.1f%%", 100 * (median(verify_encrypted.seconds) / median(verify.seconds) - 1)),
+                  "", std::nullopt});
+  rows.push_back({"archive size, encrypted", mib(median(hot_encrypted.bytes)),
+                  mib(median(hot.bytes)) + " (plain)",
+                  fixed("%.4f", median(hot_encrypted.bytes) / median(hot.bytes)), "", std::nullopt});
   rows.push_back(memory(hot, "peak RSS, backup hot"));
   rows.push_back(memory(cold, "peak RSS, backup cold"));
   rows.push_back(memory(verify, "peak RSS, verify"));
