@@ -11,7 +11,7 @@
 
 #include "archive/archive_path.h"
 #include "archive/read_stream.h"
-#include "archive/sha256.h"
+#include "util/sha256.h"
 #include "archive/sparse_writer.h"
 #include "archive/staging_dir.h"
 

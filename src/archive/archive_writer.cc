@@ -15,7 +15,7 @@
 #include <thread>
 
 #include "archive/archive_path.h"
-#include "archive/sha256.h"
+#include "util/sha256.h"
 #include "util/rename_no_replace.h"
 #include "util/fault_point.h"
 

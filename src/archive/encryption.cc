@@ -10,7 +10,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "archive/sha256.h"
+#include "util/sha256.h"
 
 namespace zktool::archive {
 

@@ -8,7 +8,7 @@
 #include <set>
 
 #include "archive/archive_path.h"
-#include "archive/sha256.h"
+#include "util/sha256.h"
 #include "util/utc_time.h"
 #include "util/zxid.h"
 

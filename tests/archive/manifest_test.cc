@@ -5,7 +5,7 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 
-#include "archive/sha256.h"
+#include "util/sha256.h"
 #include "test_support.h"
 
 namespace zktool::archive {

@@ -12,7 +12,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "archive/sha256.h"
+#include "util/sha256.h"
 
 namespace zktool::archive::testing {
 

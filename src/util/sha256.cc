@@ -1,10 +1,10 @@
-#include "archive/sha256.h"
+#include "util/sha256.h"
 
 #include <openssl/evp.h>
 
 #include <stdexcept>
 
-namespace zktool::archive {
+namespace zktool {
 
 struct Sha256::Context {
   struct Free {
@@ -55,4 +55,4 @@ bool is_sha256_hex(std::string_view text) {
   return true;
 }
 
-}  // namespace zktool::archive
+}  // namespace zktool

@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-namespace zktool::archive {
+namespace zktool {
 
 class Sha256 {
  public:
@@ -27,4 +27,4 @@ class Sha256 {
 // True for exactly 64 lowercase hex digits, the manifest's form of a digest.
 bool is_sha256_hex(std::string_view text);
 
-}  // namespace zktool::archive
+}  // namespace zktool
