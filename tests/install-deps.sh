@@ -20,6 +20,7 @@ tests=(
   clang libclang-rt-14-dev
   lintian mmdebstrap man-db
   liblog4j1.2-java libslf4j-java  # the class path of ZooKeeper 3.4.14 (tests/support/java_runtime.h)
+  ceph-mon ceph-osd radosgw ceph-common curl  # a real S3 store and a SigV4 client (tests/s3/ceph_gateway.h)
 )
 case "${1:-all}" in
   demo) packages=("${demo[@]}") ;;
