@@ -19,6 +19,7 @@ enum ExitCode : int {
   kExitTlsUntrusted = 9,    // a server's TLS certificate is not trusted
   kExitCredentialsRefused = 10,  // a server refused our client certificate or token
   kExitWrongKey = 11,       // an encrypted archive, and no key or another key given
+  kExitStoreUnavailable = 12,  // an object store failed or refused the request, after retries
 };
 
 inline int exit_code_for(ErrorKind kind) {
@@ -33,6 +34,7 @@ inline int exit_code_for(ErrorKind kind) {
     case ErrorKind::TlsUntrusted: return kExitTlsUntrusted;
     case ErrorKind::CredentialsRefused: return kExitCredentialsRefused;
     case ErrorKind::WrongKey: return kExitWrongKey;
+    case ErrorKind::StoreUnavailable: return kExitStoreUnavailable;
     case ErrorKind::Internal: return kExitInternal;
   }
   return kExitInternal;

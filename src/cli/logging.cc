@@ -44,6 +44,7 @@ const char* kind_name(ErrorKind kind) {
     case ErrorKind::TlsUntrusted: return "tls-untrusted";
     case ErrorKind::CredentialsRefused: return "credentials-refused";
     case ErrorKind::WrongKey: return "wrong-key";
+    case ErrorKind::StoreUnavailable: return "store-unavailable";
     case ErrorKind::Internal: return "internal";
   }
   return "internal";

@@ -21,6 +21,7 @@ enum class ErrorKind {
   TlsUntrusted,    // a server's TLS certificate is not trusted (CA, expiry, host name)
   CredentialsRefused,  // a server refused our client certificate or token
   WrongKey,        // an encrypted archive and no key, or another key, to open it
+  StoreUnavailable,  // an object store did not answer well (after retries), or refused the request
   Internal,        // a bug: an invariant did not hold
 };
 
