@@ -15,6 +15,20 @@ void add_key_file_option(CLI::App& app, KeyFileOption& option, const std::string
   app.add_option("--encrypt-key-file", option.path, help);
 }
 
+void add_s3_options(CLI::App& app, storage::AwsSettings& s) {
+  app.add_option("--s3-endpoint", s.endpoint,
+                 "For s3:// archives: the store's URL (default: AWS_ENDPOINT_URL_S3, "
+                 "AWS_ENDPOINT_URL, the profile's endpoint_url, else AWS S3)");
+  app.add_option("--s3-region", s.region,
+                 "For s3:// archives: the region requests are signed for (default: AWS_REGION, "
+                 "AWS_DEFAULT_REGION, the profile's, else us-east-1)");
+  app.add_flag("--s3-path-style", s.path_style,
+               "Address buckets as http://host/bucket (automatic for an IP address or localhost)");
+  app.add_option("--aws-profile", s.profile,
+                 "The profile of the AWS shared config and credentials files (default: "
+                 "AWS_PROFILE, else default)");
+}
+
 void add_service_options(CLI::App& app, ServiceOptions& o, const std::string& unit_help) {
   app.add_option("--unit", o.unit, o.unit ? unit_help + " (default " + *o.unit + ")" : unit_help);
   app.add_flag("--user", o.user_bus, "Talk to the calling user's systemd, not the system's");

@@ -13,6 +13,7 @@
 #include "health/exhibitor_access.h"
 #include "ops/node.h"
 #include "ops/service_options.h"
+#include "storage/aws_config.h"
 #include "snapshot/snapshot_file.h"
 
 namespace zktool {
@@ -41,6 +42,11 @@ struct KeyFileOption {
   Result<std::optional<archive::ArchiveKey>> load() const;
 };
 void add_key_file_option(CLI::App& app, KeyFileOption& option, const std::string& help);
+
+// --s3-endpoint, --s3-region, --s3-path-style and --aws-profile, for every
+// command that takes an s3:// archive; unset ones fall back as the AWS tools
+// do (storage/aws_config.h).
+void add_s3_options(CLI::App& app, storage::AwsSettings& settings);
 
 // A CLI11 check that admits exactly what parse_duration() accepts.
 CLI::Validator duration_validator();

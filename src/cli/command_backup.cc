@@ -10,6 +10,7 @@
 
 #include "archive/compression.h"
 #include "ops/backup.h"
+#include "ops/remote_archive.h"
 #include "cli/command.h"
 #include "util/printable.h"
 #include "util/duration.h"
@@ -38,7 +39,9 @@ class BackupCommand : public Command {
   void setup(CLI::App& app) override {
     // Neither is required() here: --dir may come from the config file, which
     // main.cc applies after a first parse. run() checks that one is given.
-    app.add_option("archive", archive_, "The archive to write (must not exist); or --dir");
+    app.add_option("archive", archive_,
+                   "The archive to write (must not exist), or s3://BUCKET/KEY to upload it once "
+                   "proven; or --dir");
     app.add_option("--dir", dir_,
                    "Write zk-backup-<UTC time>.tar.zst (.tar.gz, .tar) into this directory, "
                    "then apply --keep-last / --keep-within to it");
@@ -61,6 +64,7 @@ class BackupCommand : public Command {
                         "name ends in .enc");
     add_snapshot_read_options(app, read_);
     add_node_options(app, node_options_);
+    add_s3_options(app, aws_);
     app.footer(
         "With --dir, retention runs after each successful backup. It counts and deletes only\n"
         "good backups: files this tool names zk-backup-* whose files all match their zk-tool\n"
@@ -116,6 +120,19 @@ class BackupCommand : public Command {
     auto key = key_file_.load();
     if (!key) return key.error();
     fs::path archive = archive_;
+    auto url = parse_s3_url(archive_.string());
+    if (!url) return url.error();
+    if (*url) {
+      // Written and proven here first; uploaded once it is.
+      auto parent = staging_parent(std::nullopt);
+      if (!parent) return parent.error();
+      archive = *parent / fs::path((*url)->key).filename();
+    }
+    if (dir_ && dir_->string().starts_with("s3://")) {
+      return make_error(ErrorKind::Usage, "backup --dir takes a local directory; an s3:// backup "
+                                          "location with retention is not there yet (give "
+                                          "s3://BUCKET/KEY as ARCHIVE)");
+    }
     if (dir_) {
       std::error_code ec;
       if (!fs::is_directory(*dir_, ec)) {
@@ -134,7 +151,12 @@ class BackupCommand : public Command {
     request.cold = cold_;
     request.all_files = all_files_;
     request.read = read_;
-    return backup(*node, request);
+    auto report = backup(*node, request);
+    if (report && *url) {
+      if (Status up = upload_archive(report->archive, **url, aws_); !up) return up.error();
+      report->archive = (*url)->text();
+    }
+    return report;
   }
 
   RetentionPolicy policy() const {
@@ -225,6 +247,7 @@ class BackupCommand : public Command {
   bool all_files_ = false;
   snapshot::SnapshotReadOptions read_;
   KeyFileOption key_file_;
+  storage::AwsSettings aws_;
   bool json_ = false;
   NodeOptions node_options_;
   std::string node_unit_;  // for the report, once resolved

@@ -11,6 +11,7 @@
 #include "cli/exit_codes.h"
 #include "util/file_ops.h"
 #include "snapshot/zookeeper_state.h"
+#include "ops/remote_archive.h"
 #include "ops/zk_archive.h"
 #include "ops/zoo_cfg.h"
 
@@ -234,6 +235,7 @@ class InspectCommand : public Command {
     app.add_flag("--nodes", nodes_, "Also list every znode after replay");
     add_key_file_option(app, key_file_, "The key of an encrypted archive (zk-tool keygen)");
     add_snapshot_read_options(app, read_);
+    add_s3_options(app, aws_);
   }
 
   Status run() override {
@@ -246,7 +248,9 @@ class InspectCommand : public Command {
     }
     if (!dir_) return make_error(ErrorKind::Usage, "give a data directory or --zoo-cfg");
     std::error_code ec;
-    if (fs::is_regular_file(*dir_, ec)) return inspect_archive(*dir_);
+    if (dir_->string().starts_with("s3://") || fs::is_regular_file(*dir_, ec)) {
+      return inspect_archive(*dir_);
+    }
     auto dirs = zs::resolve_data_dirs(*dir_, data_log_dir);
     if (!dirs) return dirs.error();
     // The files are ZooKeeper's, mapped in place while it may run.
@@ -270,7 +274,9 @@ class InspectCommand : public Command {
     if (!parent) return parent.error();
     auto key = key_file_.load();
     if (!key) return key.error();
-    auto staged = stage_and_verify(archive, *parent, {read_, std::nullopt, std::move(*key)});
+    auto local = fetch_archive(archive.string(), *parent, aws_);
+    if (!local) return local.error();
+    auto staged = stage_and_verify(local->path, *parent, {read_, std::nullopt, std::move(*key)});
     if (!staged) return staged.error();
     print(staged->state, staged->manifest ? &*staged->manifest : nullptr);
     return Ok{};
@@ -302,6 +308,7 @@ class InspectCommand : public Command {
   bool json_ = false;
   zs::SnapshotReadOptions read_;
   KeyFileOption key_file_;
+  storage::AwsSettings aws_;
   bool nodes_ = false;
 };
 

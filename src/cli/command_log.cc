@@ -18,6 +18,7 @@
 #include "archive/compression.h"
 #include "cli/command.h"
 #include "ops/log_backup.h"
+#include "ops/remote_archive.h"
 #include "replicated_log/escape.h"
 #include "replicated_log/initialize.h"
 #include "replicated_log/replica_store.h"
@@ -26,6 +27,7 @@ namespace zktool {
 
 namespace {
 
+namespace fs = std::filesystem;
 namespace rlog = replicated_log;
 
 // A log command's outcome on stdout: one line, or with --json one object.
@@ -236,12 +238,16 @@ class LogBackupCommand : public Command {
   const char* summary() const override { return "Archive a replica's entries and metadata"; }
 
   void setup(CLI::App& app) override {
-    app.add_option("archive", archive_, "The archive to write (must not exist)")->required();
+    app.add_option("archive", archive_,
+                   "The archive to write (must not exist), or s3://BUCKET/KEY to upload it once "
+                   "proven")
+        ->required();
     app.add_option("--path", path_, "Replica directory")->required();
     app.add_option("--compression", compression_, "zstd, gzip or none")
         ->check(CLI::IsMember({"zstd", "gzip", "none"}))
         ->capture_default_str();
     add_key_file_option(app, key_file_, "Encrypt the archive with this key (zk-tool keygen)");
+    add_s3_options(app, aws_);
     add_service_options(app, service_,
                         "The systemd unit running the replica (Mesos master, Aurora), stopped "
                         "while the replica is read or replaced, then started again");
@@ -256,6 +262,13 @@ class LogBackupCommand : public Command {
   Status run() override {
     LogBackupRequest request;
     request.archive = archive_;
+    auto url = parse_s3_url(archive_);
+    if (!url) return url.error();
+    if (*url) {
+      auto parent = staging_parent(std::nullopt);
+      if (!parent) return parent.error();
+      request.archive = *parent / fs::path((*url)->key).filename();
+    }
     request.replica = path_;
     request.service = resolve_service(service_);
     request.write.compression = *archive::parse_compression(compression_);
@@ -264,6 +277,9 @@ class LogBackupCommand : public Command {
     request.write.key = std::move(*key);
     auto manifest = backup_replicated_log(request);
     if (!manifest) return manifest.error();
+    if (*url) {
+      if (Status up = upload_archive(request.archive, **url, aws_); !up) return up;
+    }
     const auto& s = std::get<archive::ReplicatedLogSummary>(manifest->summary);
     print_outcome(json_,
            "wrote " + archive_ + ": replica " + path_ + ", positions " + std::to_string(s.begin) +
@@ -277,6 +293,7 @@ class LogBackupCommand : public Command {
   std::string path_;
   std::string compression_ = "zstd";
   KeyFileOption key_file_;
+  storage::AwsSettings aws_;
   ServiceOptions service_;
   bool json_ = false;
 };
@@ -293,11 +310,13 @@ class LogRestoreCommand : public Command {
   }
 
   void setup(CLI::App& app) override {
-    app.add_option("archive", archive_, "The archive to restore (not with --blank)");
+    app.add_option("archive", archive_,
+                   "The archive to restore, a file or s3://BUCKET/KEY (not with --blank)");
     app.add_option("--path", path_, "Replica directory (its parent must exist)")->required();
     app.add_flag("--blank", blank_,
                  "Write a blank VOTING replica, as mesos-log initialize does, instead");
     add_key_file_option(app, key_file_, "The key of an encrypted archive (zk-tool keygen)");
+    add_s3_options(app, aws_);
     add_service_options(app, service_,
                         "The systemd unit running the replica (Mesos master, Aurora), stopped "
                         "while the replica is read or replaced, then started again");
@@ -313,7 +332,15 @@ class LogRestoreCommand : public Command {
 
   Status run() override {
     LogRestoreRequest request;
-    if (archive_) request.archive = *archive_;
+    std::optional<LocalArchive> local;
+    if (archive_) {
+      auto parent = staging_parent(std::nullopt);
+      if (!parent) return parent.error();
+      auto fetched = fetch_archive(*archive_, *parent, aws_);
+      if (!fetched) return fetched.error();
+      local.emplace(std::move(fetched.value()));
+      request.archive = local->path;
+    }
     request.replica = path_;
     request.service = resolve_service(service_);
     request.blank = blank_;
@@ -341,6 +368,7 @@ class LogRestoreCommand : public Command {
   std::string path_;
   bool blank_ = false;
   KeyFileOption key_file_;
+  storage::AwsSettings aws_;
   ServiceOptions service_;
   bool json_ = false;
 };

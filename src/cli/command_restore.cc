@@ -8,6 +8,7 @@
 
 #include "cli/command.h"
 #include "util/fault_point.h"
+#include "ops/remote_archive.h"
 #include "ops/restore.h"
 
 namespace zktool {
@@ -57,7 +58,8 @@ class RestoreCommand : public Command {
   }
 
   void setup(CLI::App& app) override {
-    app.add_option("archive", request_.archive, "The archive to restore")->required();
+    app.add_option("archive", request_.archive, "The archive to restore (a file, or s3://BUCKET/KEY)")
+        ->required();
     add_key_file_option(app, key_file_, "The key of an encrypted archive (zk-tool keygen)");
     add_snapshot_read_options(app, request_.read);
     app.add_flag("--dry-run", request_.dry_run, "Verify and stage, say what would happen, change nothing");
@@ -68,16 +70,24 @@ class RestoreCommand : public Command {
                    "compare them with the archive (0: do not)")
         ->capture_default_str();
     add_node_options(app, node_options_);
+    add_s3_options(app, aws_);
   }
 
   Status run() override {
     auto key = key_file_.load();
     if (!key) return key.error();
     request_.key = std::move(*key);
+    // An object is fetched first, then proven beside the data as a file is.
+    auto fetch_parent = staging_parent(std::nullopt);
+    if (!fetch_parent) return fetch_parent.error();
+    auto local = fetch_archive(request_.archive.string(), *fetch_parent, aws_);
+    if (!local) return local.error();
+    RestoreRequest request = request_;
+    request.archive = local->path;
     auto node = resolve_node(node_options_);
     if (!node) return node.error();
     request_.wait.timeout = std::chrono::seconds(timeout_s_);
-    auto report = restore(*node, request_);
+    auto report = restore(*node, request);
     if (!report) return report.error();
     if (json_) {
       nlohmann::json j = {{"archive", request_.archive.string()},
@@ -116,6 +126,7 @@ class RestoreCommand : public Command {
  private:
   RestoreRequest request_;
   KeyFileOption key_file_;
+  storage::AwsSettings aws_;
   int timeout_s_ = 1800;
   bool json_ = false;
   NodeOptions node_options_;

@@ -8,6 +8,7 @@
 
 #include "cli/command.h"
 #include "util/file_ops.h"
+#include "ops/remote_archive.h"
 #include "ops/zk_archive.h"
 
 namespace zktool {
@@ -28,12 +29,14 @@ class VerifyCommand : public Command {
   }
 
   void setup(CLI::App& app) override {
-    app.add_option("archive", archive_, "The archive to check")->required();
+    app.add_option("archive", archive_, "The archive to check (a file, or s3://BUCKET/KEY)")
+        ->required();
     app.add_option("--staging-dir", staging_parent_,
                    "Where to extract it for the check (default: the temporary directory)");
     app.add_flag("--json", json_, "Print one JSON object");
     add_key_file_option(app, key_file_, "The key of an encrypted archive (zk-tool keygen)");
     add_snapshot_read_options(app, read_);
+    add_s3_options(app, aws_);
   }
 
   Status run() override {
@@ -41,7 +44,9 @@ class VerifyCommand : public Command {
     if (!parent) return parent.error();
     auto key = key_file_.load();
     if (!key) return key.error();
-    auto staged = stage_and_verify(archive_, *parent, {read_, std::nullopt, std::move(*key)});
+    auto local = fetch_archive(archive_.string(), *parent, aws_);
+    if (!local) return local.error();
+    auto staged = stage_and_verify(local->path, *parent, {read_, std::nullopt, std::move(*key)});
     if (!staged) return staged.error();
     const zs::ZkState& state = staged->state;
     auto verified = state.digest.verified();
@@ -85,6 +90,7 @@ class VerifyCommand : public Command {
   bool json_ = false;
   zs::SnapshotReadOptions read_;
   KeyFileOption key_file_;
+  storage::AwsSettings aws_;
 };
 
 }  // namespace

@@ -1,4 +1,5 @@
-// zk-tool's S3 client (storage/s3_client.h) against a real store that checks
+// zk-tool's S3 client (storage/s3_client.h), and the commands that take
+// s3:// archives, against a real store that checks
 // every signature and payload hash (Ceph's RADOS Gateway), directly and
 // through a proxy that answers 503 SlowDown, cuts connections mid-part or
 // stalls: objects come back byte for byte, a multipart upload leaves nothing
@@ -8,6 +9,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
 #include <optional>
 #include <random>
 #include <string>
@@ -15,6 +19,7 @@
 #include "s3/ceph_gateway.h"
 #include "s3/fault_proxy.h"
 #include "support/files.h"
+#include "support/process.h"
 
 namespace zktool::storage {
 namespace {
@@ -38,7 +43,9 @@ std::string random_bytes(size_t size, uint32_t seed) {
 
 class S3ClientTest : public ::testing::Test {
  protected:
+  // One gateway for every suite of this file; it stops when the process ends.
   static void SetUpTestSuite() {
+    if (gateway_ || skip_reason_) return;
     if (auto missing = ts::CephGateway::missing_packages()) {
       skip_reason_ = *missing;
       return;
@@ -48,10 +55,6 @@ class S3ClientTest : public ::testing::Test {
     ASSERT_TRUE(gateway) << gateway.error().message;
     gateway_.emplace(std::move(gateway.value()));
     ASSERT_TRUE(gateway_->make_bucket(kBucket));
-  }
-  static void TearDownTestSuite() {
-    gateway_.reset();
-    scratch_.reset();
   }
   void SetUp() override {
     if (skip_reason_) GTEST_SKIP() << *skip_reason_;
@@ -183,6 +186,62 @@ TEST_F(S3ClientTest, AStoreThatNeverAnswersWellEndsAtTheDeadlineNamingTheAttempt
   auto listed = client().list(kBucket, "never/");
   ASSERT_TRUE(listed);
   EXPECT_TRUE(listed->empty()) << "nothing reached the store";
+}
+
+// The commands, as an operator runs them: the store and credentials from the
+// AWS variables alone, nothing zk-tool-specific.
+class S3CommandTest : public S3ClientTest {
+ protected:
+  ts::CapturedRun zk_tool(const std::vector<std::string>& args) const {
+    std::vector<std::string> argv = {"/usr/bin/env",
+                                     "AWS_ENDPOINT_URL=" + gateway_->endpoint(),
+                                     "AWS_REGION=" + gateway_->region(),
+                                     "AWS_ACCESS_KEY_ID=" + gateway_->access_key(),
+                                     "AWS_SECRET_ACCESS_KEY=" + gateway_->secret_key(),
+                                     "HOME=" + work_.path().string(),
+                                     "TMPDIR=" + (work_.path() / "tmp").string(),
+                                     ZKTOOL_BINARY};
+    fs::create_directories(work_.path() / "tmp");
+    argv.insert(argv.end(), args.begin(), args.end());
+    return ts::run_captured(argv);
+  }
+};
+
+TEST_F(S3CommandTest, ALogBackupGoesToTheBucketAndRestoresFromIt) {
+  const fs::path replica = work_.path() / "replica";
+  ASSERT_EQ(zk_tool({"log", "initialize", "--path", replica.string()}).exit_code, 0);
+  const std::string url = std::string("s3://") + kBucket + "/logs/registry.tar.zst";
+  auto backed_up = zk_tool({"log", "backup", url, "--path", replica.string(), "--json"});
+  ASSERT_EQ(backed_up.exit_code, 0) << backed_up.err;
+  auto listed = client().list(kBucket, "logs/");
+  ASSERT_TRUE(listed);
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].key, "logs/registry.tar.zst");
+  EXPECT_TRUE(fs::is_empty(work_.path() / "tmp")) << "the local copy goes once uploaded";
+
+  auto restored = zk_tool({"log", "restore", url, "--path", (work_.path() / "restored").string(),
+                           "--json"});
+  ASSERT_EQ(restored.exit_code, 0) << restored.err;
+  EXPECT_EQ(nlohmann::json::parse(restored.out)["log"], nlohmann::json::parse(backed_up.out)["log"]);
+  EXPECT_TRUE(fs::is_empty(work_.path() / "tmp")) << "the download goes with the command";
+}
+
+TEST_F(S3CommandTest, AReaderProvesTheObjectLocallyAndAMissingOneIsOneLine) {
+  const fs::path replica = work_.path() / "replica";
+  ASSERT_EQ(zk_tool({"log", "initialize", "--path", replica.string()}).exit_code, 0);
+  const std::string url = std::string("s3://") + kBucket + "/proven/registry.tar.zst";
+  ASSERT_EQ(zk_tool({"log", "backup", url, "--path", replica.string()}).exit_code, 0);
+  // Fetched, then proven as a file would be: it is not a ZooKeeper backup.
+  auto verified = zk_tool({"verify", url});
+  EXPECT_EQ(verified.exit_code, 3) << verified.err;
+  EXPECT_NE(verified.err.find("not a ZooKeeper backup"), std::string::npos) << verified.err;
+  auto missing = zk_tool({"verify", std::string("s3://") + kBucket + "/proven/none.tar.zst"});
+  EXPECT_EQ(missing.exit_code, 4) << missing.err;
+  EXPECT_EQ(std::count(missing.err.begin(), missing.err.end(), '\n'), 1) << missing.err;
+  EXPECT_NE(missing.err.find("NoSuchKey"), std::string::npos) << missing.err;
+  auto bad = zk_tool({"verify", "s3://only-a-bucket"});
+  EXPECT_EQ(bad.exit_code, 2) << bad.err;
+  EXPECT_TRUE(fs::is_empty(work_.path() / "tmp"));
 }
 
 }  // namespace
