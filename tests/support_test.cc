@@ -2,7 +2,6 @@
 // servers: ensembles start, elect and rejoin; the data sets land as written;
 // ZooKeeper's SnapshotFormatter agrees with what a client reads.
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <chrono>
 #include <filesystem>
@@ -18,6 +17,7 @@
 #include "support/populate.h"
 #include "support/process.h"
 #include "support/snapshot_formatter.h"
+#include "support/test_dir.h"
 #include "support/tree_diff.h"
 #include "support/zk_client.h"
 
@@ -28,12 +28,6 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
 constexpr int64_t kContainerOwner = static_cast<int64_t>(0x8000000000000000ULL);
-
-fs::path make_temp_dir() {
-  std::string pattern = (fs::temp_directory_path() / "zktool-testsupport-XXXXXX").string();
-  if (::mkdtemp(pattern.data()) == nullptr) return {};
-  return pattern;
-}
 
 std::string read_file(const fs::path& path) {
   std::ifstream in(path);
@@ -59,19 +53,7 @@ std::string join(const std::vector<std::string>& lines) {
 
 class EnsembleTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = make_temp_dir();
-    ASSERT_FALSE(dir_.empty());
-  }
-
-  void TearDown() override {
-    ensemble_.reset();
-    if (HasFailure()) {
-      std::cerr << "kept " << dir_ << " (each node's zookeeper.log is inside)\n";
-    } else {
-      fs::remove_all(dir_);
-    }
-  }
+  void TearDown() override { ensemble_.reset(); }
 
   EnsembleConfig config(int nodes) const {
     EnsembleConfig c;
@@ -121,7 +103,8 @@ class EnsembleTest : public ::testing::Test {
     return std::move(*set);
   }
 
-  fs::path dir_;
+  testing::TestDir scratch_{"zktool-testsupport-", " (each node's zookeeper.log is inside)"};
+  fs::path dir_ = scratch_.path();
   std::unique_ptr<LocalEnsemble> ensemble_;
 };
 

@@ -42,6 +42,7 @@
 #include <vector>
 
 #include "cluster/systemd_ensemble.h"
+#include "support/test_dir.h"
 #include "support/tree_diff.h"
 #include "support/zk_client.h"
 
@@ -530,12 +531,6 @@ class Campaign {
   bool last_killed_ = false;
 };
 
-fs::path make_scratch() {
-  std::string pattern = (fs::temp_directory_path() / "zktool-crash-XXXXXX").string();
-  if (::mkdtemp(pattern.data()) == nullptr) return {};
-  return pattern;
-}
-
 int points_count() {
   int n = 0;
   for (const auto& [command, points] : kPoints) n += static_cast<int>(points.size());
@@ -543,16 +538,14 @@ int points_count() {
 }
 
 TEST(CrashCampaign, EveryFaultPointOnceAndFiveRandomKillsKeepEveryInvariant) {
-  fs::path dir = make_scratch();
-  ASSERT_FALSE(dir.empty());
+  testing::TestDir dir("zktool-crash-");
   uint64_t seed = std::random_device{}();
-  Campaign campaign(dir, seed);
+  Campaign campaign(dir.path(), seed);
   Status ready = campaign.set_up();
   ASSERT_TRUE(ready) << ready.error().message;
   campaign.run(points_count() + 5);
   campaign.print_summary(std::cerr);
   EXPECT_EQ(campaign.total_failures(), 0);
-  if (!HasFailure()) fs::remove_all(dir);
 }
 
 }  // namespace
@@ -579,11 +572,12 @@ int main(int argc, char** argv) {
     ::testing::InitGoogleTest(&argc, argv);
     return RUN_ALL_TESTS();
   }
-  fs::path dir = make_scratch();
+  zktool::testing::TempDir dir("zktool-crash-");
   auto started = Clock::now();
-  Campaign campaign(dir, seed);
+  Campaign campaign(dir.path(), seed);
   if (zktool::Status ready = campaign.set_up(); !ready) {
-    std::cerr << "set-up failed: " << ready.error().message << " (kept " << dir << ")\n";
+    std::cerr << "set-up failed: " << ready.error().message << " (kept " << dir.release()
+              << ")\n";
     return 1;
   }
   campaign.run(std::max(trials, points_count()));
@@ -591,10 +585,6 @@ int main(int argc, char** argv) {
   std::cout << "wall time " << std::chrono::duration<double>(Clock::now() - started).count()
             << " s\n";
   bool ok = campaign.total_failures() == 0;
-  if (ok) {
-    fs::remove_all(dir);
-  } else {
-    std::cout << "kept " << dir << "\n";
-  }
+  if (!ok) std::cout << "kept " << dir.release() << "\n";
   return ok ? 0 : 1;
 }

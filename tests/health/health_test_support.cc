@@ -2,12 +2,10 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <fstream>
-#include <iostream>
 #include <thread>
 
 #include "support/process.h"
@@ -42,9 +40,8 @@ void LiveEnsembleTest::SetUp() {
   if (config.release == ZooKeeperRelease::k3_4_14 && !zookeeper_3_4_14_jar()) {
     GTEST_SKIP() << "no ZooKeeper 3.4.14 jar at " << zookeeper_3_4_14_jar_search();
   }
-  std::string pattern = (fs::temp_directory_path() / "zktool-health-XXXXXX").string();
-  ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-  dir_ = pattern;
+  scratch_.emplace("zktool-health-", " (each node's zookeeper.log is inside)");
+  dir_ = scratch_->path();
   config.base_dir = dir_;
   config.nodes = 3;
   auto ensemble = LocalEnsemble::start(config, LocalEnsemble::Lifetime::kTiedToCaller);
@@ -54,11 +51,7 @@ void LiveEnsembleTest::SetUp() {
 
 void LiveEnsembleTest::TearDown() {
   ensemble_.reset();
-  if (HasFailure()) {
-    std::cerr << "kept " << dir_ << " (each node's zookeeper.log is inside)\n";
-  } else if (!dir_.empty()) {
-    fs::remove_all(dir_);
-  }
+  scratch_.reset();
 }
 
 std::vector<health::Endpoint> LiveEnsembleTest::endpoints() const {

@@ -9,12 +9,14 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "health/ensemble_health.h"
 #include "support/local_ensemble.h"
 #include "support/process.h"
+#include "support/test_dir.h"
 
 namespace zktool::testsupport {
 
@@ -48,7 +50,8 @@ class LiveEnsembleTest : public ::testing::Test {
                          const std::function<bool(const health::EnsembleHealth&)>& done,
                          std::chrono::milliseconds timeout);
 
-  std::filesystem::path dir_;
+  std::optional<testing::TestDir> scratch_;
+  std::filesystem::path dir_;  // scratch_'s
   std::unique_ptr<LocalEnsemble> ensemble_;
 };
 
