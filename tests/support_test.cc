@@ -414,20 +414,22 @@ class ZkEnsembleToolTest : public EnsembleTest {
     EnsembleTest::TearDown();
   }
 
-  static ToolResult run(std::vector<std::string> args, std::vector<std::string>* lines = nullptr) {
+  static CapturedRun run(std::vector<std::string> args, std::vector<std::string>* lines = nullptr) {
     args.insert(args.begin(), ZK_ENSEMBLE_BIN);
-    auto result = run_tool(args, [&](std::string_view line) {
+    RunSpec spec{std::move(args)};
+    spec.on_line = [&](std::string_view line) {
       if (lines) lines->emplace_back(line);
-    });
-    EXPECT_TRUE(result) << result.error().message;
-    return result ? *result : ToolResult{-1, {}};
+    };
+    auto result = run_captured(spec);
+    EXPECT_NE(result.exit_code, -1) << result.err;
+    return result;
   }
 };
 
 TEST_F(ZkEnsembleToolTest, StartsDetachedReportsAndStops) {
   std::vector<std::string> lines;
   auto started = run({"start", "--dir", dir_.string(), "--nodes", "1"}, &lines);
-  ASSERT_EQ(started.exit_code, 0) << started.stderr_text;
+  ASSERT_EQ(started.exit_code, 0) << started.err;
   ASSERT_EQ(lines.size(), 2u);
   EXPECT_EQ(lines[0].rfind("connect=127.0.0.1:", 0), 0u) << lines[0];
 
@@ -445,11 +447,11 @@ TEST_F(ZkEnsembleToolTest, StartsDetachedReportsAndStops) {
   EXPECT_EQ(run({"status", "--dir", dir_.string()}).exit_code, 0);
   auto again = run({"start", "--dir", dir_.string(), "--nodes", "1"});
   EXPECT_EQ(again.exit_code, 1);
-  EXPECT_NE(again.stderr_text.find("already running"), std::string::npos) << again.stderr_text;
+  EXPECT_NE(again.err.find("already running"), std::string::npos) << again.err;
 
   pid_t pid = ensemble.pid(0);
   auto stopped = run({"stop", "--dir", dir_.string()});
-  EXPECT_EQ(stopped.exit_code, 0) << stopped.stderr_text;
+  EXPECT_EQ(stopped.exit_code, 0) << stopped.err;
   EXPECT_FALSE(process_running_with_arg(pid, ensemble.node(0).config_file.string()));
   EXPECT_FALSE(health::four_letter_word("127.0.0.1", ensemble.node(0).client_port, "ruok", 1s));
   EXPECT_EQ(run({"status", "--dir", dir_.string()}).exit_code, 1);
