@@ -13,16 +13,12 @@
 #include <vector>
 
 #include "cluster/systemd_ensemble.h"
-#include "support/process.h"
 #include "support/test_dir.h"
+#include "support/zk_tool.h"
 
 namespace zktool::e2e {
 
-// The zk-tool binary under test (ZKTOOL_BINARY) with `args`.
-inline testsupport::CapturedRun zk_tool(std::vector<std::string> args) {
-  args.insert(args.begin(), ZKTOOL_BINARY);
-  return testsupport::run_captured(args);
-}
+using testsupport::zk_tool;
 
 // The names in `dir`, sorted.
 inline std::vector<std::string> listing(const std::filesystem::path& dir) {

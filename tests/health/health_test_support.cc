@@ -8,8 +8,6 @@
 #include <fstream>
 #include <thread>
 
-#include "support/process.h"
-
 namespace zktool::testsupport {
 
 namespace fs = std::filesystem;
@@ -27,12 +25,6 @@ int unused_port() {
   }
   if (fd >= 0) ::close(fd);
   return port;
-}
-
-ZkToolRun run_zk_tool(const std::vector<std::string>& args) {
-  std::vector<std::string> argv{ZKTOOL_BINARY};
-  argv.insert(argv.end(), args.begin(), args.end());
-  return run_captured(argv);
 }
 
 void LiveEnsembleTest::SetUp() {

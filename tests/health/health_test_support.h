@@ -1,6 +1,5 @@
 // What the health tests share: a real 3-node ZooKeeper ensemble per test, its
-// members as health endpoints, a zoo.cfg for `zk-tool status --health zk`,
-// and running the zk-tool binary.
+// members as health endpoints, and a zoo.cfg for `zk-tool status --health zk`.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -15,8 +14,8 @@
 
 #include "health/ensemble_health.h"
 #include "support/local_ensemble.h"
-#include "support/process.h"
 #include "support/test_dir.h"
+#include "support/zk_tool.h"
 
 namespace zktool::testsupport {
 
@@ -24,9 +23,6 @@ namespace zktool::testsupport {
 int unused_port();
 
 using ZkToolRun = CapturedRun;
-
-// Runs the zk-tool binary under test with `args`.
-ZkToolRun run_zk_tool(const std::vector<std::string>& args);
 
 inline std::chrono::milliseconds elapsed_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
