@@ -11,7 +11,6 @@
 // the client API; every measure is taken on one follower. zk-tool is only
 // ever run as its binary, as an operator would run it. Times are medians of
 // --repeat runs, interleaving the two sides; peak RSS is the highest seen.
-#include <stdlib.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -33,6 +32,7 @@
 #include "cluster/systemd_ensemble.h"
 #include "health/ensemble_health.h"
 #include "health/four_letter.h"
+#include "support/files.h"
 #include "support/populate.h"
 #include "support/zk_client.h"
 
@@ -513,11 +513,8 @@ int main(int argc, char** argv) {
   const auto bench_start = Clock::now();
   zk_tool = fs::absolute(zk_tool);
   const bool own_dir = dir.empty();
-  if (own_dir) {
-    std::string pattern = "/tmp/zk-tool-bench-backup.XXXXXX";
-    if (::mkdtemp(pattern.data()) == nullptr) return fail("mkdtemp failed");
-    dir = pattern;
-  }
+  // Handed over at once: a bench that finishes removes it at the end, one that fails leaves it.
+  if (own_dir) dir = zktool::testing::TempDir("zk-tool-bench-backup.", "/tmp").release();
   dir = fs::absolute(dir);
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress shows as it happens
   fs::create_directories(dir / "ensemble");

@@ -3,7 +3,6 @@
 // Exhibitor status endpoint on its live nodes. Needs root.
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <stdlib.h>
 
 #include <cerrno>
 #include <chrono>
@@ -19,6 +18,7 @@
 #include "cluster/systemd_ensemble.h"
 #include "cluster/unit_file.h"
 #include "health/exhibitor_client.h"
+#include "support/files.h"
 #include "support/tree_diff.h"
 #include "support/zk_client.h"
 
@@ -54,12 +54,6 @@ std::string command_line(pid_t pid) {
     if (c == '\0') c = ' ';
   }
   return text;
-}
-
-fs::path make_temp_dir(const char* prefix) {
-  std::string pattern = std::string("/tmp/") + prefix + "-XXXXXX";
-  if (::mkdtemp(pattern.data()) == nullptr) return {};
-  return pattern;
 }
 
 TEST(UnitFileTest, SystemdHandsQuotedArgumentsToTheProcessUnchanged) {
@@ -104,8 +98,6 @@ TEST(UnitFileTest, PathValuesDoublePercentAndRefuseWhatSystemdCannotTake) {
 class SystemdEnsembleTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = make_temp_dir("zktool-cluster");
-    ASSERT_FALSE(dir_.empty()) << "cannot create a directory under /tmp";
     EnsembleConfig config;
     config.base_dir = dir_;
     auto started = SystemdEnsemble::start(config);
@@ -118,8 +110,6 @@ class SystemdEnsembleTest : public ::testing::Test {
       std::cerr << "systemd's log:\n" << ensemble_->user_manager().log() << "\n";
     }
     ensemble_.reset();
-    std::error_code ec;
-    if (!dir_.empty()) fs::remove_all(dir_, ec);
   }
 
   // A node that follows right now, so stopping it needs no new election.
@@ -172,7 +162,8 @@ class SystemdEnsembleTest : public ::testing::Test {
     EXPECT_TRUE(info->serving);
   }
 
-  fs::path dir_;
+  testing::TempDir scratch_{"zktool-cluster-", "/tmp"};
+  fs::path dir_ = scratch_.path();
   std::unique_ptr<SystemdEnsemble> ensemble_;
 };
 

@@ -2,7 +2,6 @@
 // servers: ensembles start, elect and rejoin; the data sets land as written;
 // ZooKeeper's SnapshotFormatter agrees with what a client reads.
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <chrono>
 #include <filesystem>
@@ -18,6 +17,7 @@
 #include "support/populate.h"
 #include "support/process.h"
 #include "support/snapshot_formatter.h"
+#include "support/test_dir.h"
 #include "support/tree_diff.h"
 #include "support/zk_client.h"
 
@@ -28,12 +28,6 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
 constexpr int64_t kContainerOwner = static_cast<int64_t>(0x8000000000000000ULL);
-
-fs::path make_temp_dir() {
-  std::string pattern = (fs::temp_directory_path() / "zktool-testsupport-XXXXXX").string();
-  if (::mkdtemp(pattern.data()) == nullptr) return {};
-  return pattern;
-}
 
 std::string read_file(const fs::path& path) {
   std::ifstream in(path);
@@ -59,19 +53,7 @@ std::string join(const std::vector<std::string>& lines) {
 
 class EnsembleTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = make_temp_dir();
-    ASSERT_FALSE(dir_.empty());
-  }
-
-  void TearDown() override {
-    ensemble_.reset();
-    if (HasFailure()) {
-      std::cerr << "kept " << dir_ << " (each node's zookeeper.log is inside)\n";
-    } else {
-      fs::remove_all(dir_);
-    }
-  }
+  void TearDown() override { ensemble_.reset(); }
 
   EnsembleConfig config(int nodes) const {
     EnsembleConfig c;
@@ -121,7 +103,8 @@ class EnsembleTest : public ::testing::Test {
     return std::move(*set);
   }
 
-  fs::path dir_;
+  testing::TestDir scratch_{"zktool-testsupport-", " (each node's zookeeper.log is inside)"};
+  fs::path dir_ = scratch_.path();
   std::unique_ptr<LocalEnsemble> ensemble_;
 };
 
@@ -431,20 +414,22 @@ class ZkEnsembleToolTest : public EnsembleTest {
     EnsembleTest::TearDown();
   }
 
-  static ToolResult run(std::vector<std::string> args, std::vector<std::string>* lines = nullptr) {
+  static CapturedRun run(std::vector<std::string> args, std::vector<std::string>* lines = nullptr) {
     args.insert(args.begin(), ZK_ENSEMBLE_BIN);
-    auto result = run_tool(args, [&](std::string_view line) {
+    RunSpec spec{std::move(args)};
+    spec.on_line = [&](std::string_view line) {
       if (lines) lines->emplace_back(line);
-    });
-    EXPECT_TRUE(result) << result.error().message;
-    return result ? *result : ToolResult{-1, {}};
+    };
+    auto result = run_captured(spec);
+    EXPECT_NE(result.exit_code, -1) << result.err;
+    return result;
   }
 };
 
 TEST_F(ZkEnsembleToolTest, StartsDetachedReportsAndStops) {
   std::vector<std::string> lines;
   auto started = run({"start", "--dir", dir_.string(), "--nodes", "1"}, &lines);
-  ASSERT_EQ(started.exit_code, 0) << started.stderr_text;
+  ASSERT_EQ(started.exit_code, 0) << started.err;
   ASSERT_EQ(lines.size(), 2u);
   EXPECT_EQ(lines[0].rfind("connect=127.0.0.1:", 0), 0u) << lines[0];
 
@@ -462,11 +447,11 @@ TEST_F(ZkEnsembleToolTest, StartsDetachedReportsAndStops) {
   EXPECT_EQ(run({"status", "--dir", dir_.string()}).exit_code, 0);
   auto again = run({"start", "--dir", dir_.string(), "--nodes", "1"});
   EXPECT_EQ(again.exit_code, 1);
-  EXPECT_NE(again.stderr_text.find("already running"), std::string::npos) << again.stderr_text;
+  EXPECT_NE(again.err.find("already running"), std::string::npos) << again.err;
 
   pid_t pid = ensemble.pid(0);
   auto stopped = run({"stop", "--dir", dir_.string()});
-  EXPECT_EQ(stopped.exit_code, 0) << stopped.stderr_text;
+  EXPECT_EQ(stopped.exit_code, 0) << stopped.err;
   EXPECT_FALSE(process_running_with_arg(pid, ensemble.node(0).config_file.string()));
   EXPECT_FALSE(health::four_letter_word("127.0.0.1", ensemble.node(0).client_port, "ruok", 1s));
   EXPECT_EQ(run({"status", "--dir", dir_.string()}).exit_code, 1);

@@ -2,10 +2,8 @@
 
 #include <archive.h>
 #include <sys/sysmacros.h>
-#include <sys/wait.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <random>
@@ -13,6 +11,7 @@
 #include <stdexcept>
 
 #include "util/sha256.h"
+#include "../support/process.h"
 
 namespace zktool::archive::testing {
 
@@ -39,15 +38,9 @@ std::vector<std::string> tree(const fs::path& dir) {
 }
 
 CommandResult run(const std::string& command) {
-  CommandResult result;
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  if (!pipe) throw std::runtime_error("popen failed: " + command);
-  char buffer[4096];
-  size_t n;
-  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) result.output.append(buffer, n);
-  const int status = pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
+  auto run = testsupport::run_captured({"/bin/sh", "-c", command + " 2>&1"});
+  if (run.exit_code < 0) throw std::runtime_error(command + ": " + run.err);
+  return {run.exit_code, std::move(run.out)};
 }
 
 Manifest sample_manifest() {

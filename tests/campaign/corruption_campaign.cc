@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 
+#include "../support/files.h"
 #include "campaign.h"
 
 namespace {
@@ -72,12 +73,7 @@ int main(int argc, char** argv) {
   fs::path parent = work.empty() ? (fs::is_directory("/dev/shm") ? fs::path("/dev/shm")
                                                                    : fs::temp_directory_path())
                                  : work;
-  std::string pattern = (parent / "zk-tool-campaign-XXXXXX").string();
-  if (::mkdtemp(pattern.data()) == nullptr) {
-    std::perror("mkdtemp");
-    return 1;
-  }
-  const fs::path scratch = pattern;
+  const zktool::testing::TempDir scratch("zk-tool-campaign-", parent);
   std::printf("corruption campaign: seed %llu, %llu mutations each, data %s\n",
               static_cast<unsigned long long>(seed), static_cast<unsigned long long>(mutations),
               data.c_str());
@@ -89,7 +85,8 @@ int main(int argc, char** argv) {
   int status = 0;
   for (auto compression : {zktool::archive::Compression::Zstd, zktool::archive::Compression::Gzip,
                            zktool::archive::Compression::None}) {
-    auto tally = zktool::testing::archive_campaign(dirs, compression, mutations, rng, scratch);
+    auto tally =
+        zktool::testing::archive_campaign(dirs, compression, mutations, rng, scratch.path());
     std::string what = "archive, " + std::string(zktool::archive::to_string(compression));
     if (!tally) {
       std::printf("%s: could not run: %s\n", what.c_str(), tally.error().message.c_str());
@@ -98,15 +95,13 @@ int main(int argc, char** argv) {
     }
     failures += report(what, *tally);
   }
-  auto tally = zktool::testing::data_dir_campaign(dirs, mutations, rng, scratch);
+  auto tally = zktool::testing::data_dir_campaign(dirs, mutations, rng, scratch.path());
   if (tally) {
     failures += report("data directory", *tally);
   } else {
     std::printf("data directory: could not run: %s\n", tally.error().message.c_str());
     status = 1;
   }
-  std::error_code ec;
-  fs::remove_all(scratch, ec);
   if (failures > 0) std::printf("%zu failures (seed %llu)\n", failures,
                                 static_cast<unsigned long long>(seed));
   return failures > 0 ? 1 : status;

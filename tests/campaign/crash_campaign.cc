@@ -19,15 +19,10 @@
 //                                          random kills (default: points + 20)
 //   crash_campaign [gtest flags]           the CI sample: every point + 5 random
 #include <gtest/gtest.h>
-#include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -42,10 +37,10 @@
 #include <vector>
 
 #include "cluster/systemd_ensemble.h"
+#include "support/test_dir.h"
 #include "support/tree_diff.h"
 #include "support/zk_client.h"
-
-extern char** environ;
+#include "support/zk_tool.h"
 
 namespace zktool::testsupport {
 namespace {
@@ -75,63 +70,21 @@ std::string read_file(const fs::path& path) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-struct Run {
-  pid_t pid = -1;
-  int exit_code = -1;  // 128 + signal when killed
-  std::string out, err;
+struct Run : CapturedRun {
   std::chrono::duration<double> took{};
 };
 
 // Runs zk-tool with ZKTOOL_FAULT_POINT=`point` (if any), SIGKILLing it after
 // `kill_after` (if set) unless it has exited by then.
-Run run_tool(const std::vector<std::string>& args, const fs::path& scratch,
-             const std::string& point = {},
+Run run_tool(const std::vector<std::string>& args, const std::string& point = {},
              std::optional<std::chrono::milliseconds> kill_after = {}) {
-  std::vector<std::string> argv_s = {ZKTOOL_BINARY};
-  argv_s.insert(argv_s.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : argv_s) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  std::vector<std::string> env_s;
-  for (char** e = environ; *e; ++e) {
-    if (std::strncmp(*e, "ZKTOOL_FAULT_POINT=", 19) != 0) env_s.emplace_back(*e);
-  }
-  if (!point.empty()) env_s.push_back("ZKTOOL_FAULT_POINT=" + point);
-  std::vector<char*> envp;
-  for (auto& e : env_s) envp.push_back(e.data());
-  envp.push_back(nullptr);
-
-  fs::path out = scratch / "tool.out", err = scratch / "tool.err";
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  Run run;
-  auto started = Clock::now();
-  int rc = posix_spawn(&run.pid, argv[0], &actions, nullptr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) {
-    run.err = std::string("posix_spawn: ") + std::strerror(rc);
-    return run;
-  }
-  int status = 0;
-  if (kill_after) {
-    auto deadline = started + *kill_after;
-    while (::waitpid(run.pid, &status, WNOHANG) == 0) {
-      if (Clock::now() >= deadline) {
-        ::kill(run.pid, SIGKILL);
-        ::waitpid(run.pid, &status, 0);
-        break;
-      }
-      std::this_thread::sleep_for(1ms);
-    }
-  } else {
-    ::waitpid(run.pid, &status, 0);
-  }
+  RunSpec spec = zk_tool_spec(args);
+  spec.environment["ZKTOOL_FAULT_POINT"] =
+      point.empty() ? std::nullopt : std::optional<std::string>(point);
+  spec.kill_after = kill_after;
+  const auto started = Clock::now();
+  Run run{run_captured(spec)};
   run.took = Clock::now() - started;
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  run.out = read_file(out);
-  run.err = read_file(err);
   return run;
 }
 
@@ -194,7 +147,7 @@ class Campaign {
     ensemble_ = std::move(*ensemble);
     if (Status s = write_znodes("/app", 200); !s) return s;
     archive_ = dir_ / "restore-me.tar.zst";
-    Run made = run_tool(with_node_args({"backup", archive_.string()}), dir_);
+    Run made = run_tool(with_node_args({"backup", archive_.string()}));
     if (made.exit_code != 0) return make_error(ErrorKind::Internal, "backup: " + made.err);
     // The live data moves on from the archive: "old" and "restored" differ.
     if (Status s = write_znodes("/after", 50); !s) return s;
@@ -202,13 +155,13 @@ class Campaign {
     if (!tree) return tree.error();
     expected_tree_ = std::move(*tree);
 
-    Run backup = run_tool(with_node_args({"backup", next_archive().string(), "--cold"}), dir_);
+    Run backup = run_tool(with_node_args({"backup", next_archive().string(), "--cold"}));
     if (backup.exit_code != 0) return make_error(ErrorKind::Internal, "backup: " + backup.err);
     if (Status s = settle(); !s) return s;
-    Run restore = run_tool(restore_args(), dir_);
+    Run restore = run_tool(restore_args());
     if (restore.exit_code != 0) return make_error(ErrorKind::Internal, "restore: " + restore.err);
     restored_ = node_data();
-    Run rollback = run_tool(rollback_args(), dir_);
+    Run rollback = run_tool(rollback_args());
     if (rollback.exit_code != 0) {
       return make_error(ErrorKind::Internal, "rollback: " + rollback.err);
     }
@@ -311,14 +264,14 @@ class Campaign {
     } else if (command == "restore") {
       args = restore_args();
     } else {
-      Run restore = run_tool(restore_args(), dir_);
+      Run restore = run_tool(restore_args());
       if (restore.exit_code != 0) {
         fail("setting up: restore exited " + std::to_string(restore.exit_code) + ": " +
              restore.err);
       }
       args = rollback_args();
     }
-    Run killed = run_tool(args, dir_, point, delay);
+    Run killed = run_tool(args, point, delay);
     last_killed_ = killed.exit_code == 128 + SIGKILL;
     if (!point.empty() && !last_killed_) {
       fail("the fault point was never reached: exit " + std::to_string(killed.exit_code) + " " +
@@ -347,7 +300,7 @@ class Campaign {
         archive = next_archive();  // the final name is never overwritten
         again = with_node_args({"backup", archive.string(), "--cold"});
       }
-      finished = run_tool(again, dir_);
+      finished = run_tool(again);
       bool says_stale = finished.err.find("a previous run ended without releasing the lock: pid=" +
                                           std::to_string(killed.pid) + " ") != std::string::npos;
       if (held_lock && !says_stale) {
@@ -378,7 +331,7 @@ class Campaign {
 
   void check_archive(const fs::path& archive, const std::function<void(std::string)>& fail) {
     if (!fs::exists(archive)) return;
-    Run verify = run_tool({"verify", archive.string()}, dir_);
+    Run verify = run_tool({"verify", archive.string()});
     if (verify.exit_code != 0) {
       fail(archive.string() + " exists but does not verify: " + verify.err);
     }
@@ -530,12 +483,6 @@ class Campaign {
   bool last_killed_ = false;
 };
 
-fs::path make_scratch() {
-  std::string pattern = (fs::temp_directory_path() / "zktool-crash-XXXXXX").string();
-  if (::mkdtemp(pattern.data()) == nullptr) return {};
-  return pattern;
-}
-
 int points_count() {
   int n = 0;
   for (const auto& [command, points] : kPoints) n += static_cast<int>(points.size());
@@ -543,16 +490,14 @@ int points_count() {
 }
 
 TEST(CrashCampaign, EveryFaultPointOnceAndFiveRandomKillsKeepEveryInvariant) {
-  fs::path dir = make_scratch();
-  ASSERT_FALSE(dir.empty());
+  testing::TestDir dir("zktool-crash-");
   uint64_t seed = std::random_device{}();
-  Campaign campaign(dir, seed);
+  Campaign campaign(dir.path(), seed);
   Status ready = campaign.set_up();
   ASSERT_TRUE(ready) << ready.error().message;
   campaign.run(points_count() + 5);
   campaign.print_summary(std::cerr);
   EXPECT_EQ(campaign.total_failures(), 0);
-  if (!HasFailure()) fs::remove_all(dir);
 }
 
 }  // namespace
@@ -579,11 +524,12 @@ int main(int argc, char** argv) {
     ::testing::InitGoogleTest(&argc, argv);
     return RUN_ALL_TESTS();
   }
-  fs::path dir = make_scratch();
+  zktool::testing::TempDir dir("zktool-crash-");
   auto started = Clock::now();
-  Campaign campaign(dir, seed);
+  Campaign campaign(dir.path(), seed);
   if (zktool::Status ready = campaign.set_up(); !ready) {
-    std::cerr << "set-up failed: " << ready.error().message << " (kept " << dir << ")\n";
+    std::cerr << "set-up failed: " << ready.error().message << " (kept " << dir.release()
+              << ")\n";
     return 1;
   }
   campaign.run(std::max(trials, points_count()));
@@ -591,10 +537,6 @@ int main(int argc, char** argv) {
   std::cout << "wall time " << std::chrono::duration<double>(Clock::now() - started).count()
             << " s\n";
   bool ok = campaign.total_failures() == 0;
-  if (ok) {
-    fs::remove_all(dir);
-  } else {
-    std::cout << "kept " << dir << "\n";
-  }
+  if (!ok) std::cout << "kept " << dir.release() << "\n";
   return ok ? 0 : 1;
 }

@@ -24,7 +24,7 @@
 #include "snapshot/compression.h"
 #include "snapshot/snapshot_file.h"
 #include "snapshot/zookeeper_state.h"
-#include "support/process.h"
+#include "support/zk_tool.h"
 #include "ops/zk_archive.h"
 
 namespace zktool {
@@ -45,10 +45,7 @@ std::map<std::string, std::string> contents_of(const fs::path& dir) {
   return files;
 }
 
-CliRun zk_tool(std::vector<std::string> args) {
-  args.insert(args.begin(), ZKTOOL_BINARY);
-  return testsupport::run_captured(args);
-}
+using testsupport::zk_tool;
 
 // A snappy-java stream of one block whose length prefix claims 4 GiB: 29
 // bytes in all.

@@ -8,15 +8,12 @@
 #include <string>
 #include <vector>
 
-#include "support/process.h"
+#include "support/zk_tool.h"
 
 namespace zktool {
 namespace {
 
-testsupport::CapturedRun zk_tool(std::vector<std::string> args) {
-  args.insert(args.begin(), ZKTOOL_BINARY);
-  return testsupport::run_captured(args);
-}
+using testsupport::zk_tool;
 
 // The names listed under "Subcommands:" in a help text.
 std::vector<std::string> subcommands_in(const std::string& help) {

@@ -7,7 +7,7 @@
 
 #include "../snapshot/fixtures.h"
 #include "snapshot/snapshot_file.h"
-#include "support/process.h"
+#include "support/zk_tool.h"
 
 namespace zktool {
 namespace {
@@ -19,10 +19,7 @@ using testing::write_file;
 
 using CliRun = testsupport::CapturedRun;
 
-CliRun zk_tool(std::vector<std::string> args) {
-  args.insert(args.begin(), ZKTOOL_BINARY);
-  return testsupport::run_captured(args);
-}
+using testsupport::zk_tool;
 
 size_t lines_in(const std::string& text) { return std::count(text.begin(), text.end(), '\n'); }
 

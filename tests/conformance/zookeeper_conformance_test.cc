@@ -7,7 +7,6 @@
 //   - a snapshot zk-tool writes from that tree is loaded and served by a
 //     fresh ZooKeeper server, which checks our digest as it loads.
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <chrono>
 #include <filesystem>
@@ -26,6 +25,7 @@
 #include "support/populate.h"
 #include "support/process.h"
 #include "support/snapshot_formatter.h"
+#include "support/test_dir.h"
 #include "support/tree_diff.h"
 #include "support/zk_client.h"
 
@@ -36,12 +36,6 @@ namespace fs = std::filesystem;
 namespace zs = zktool::snapshot;
 namespace ts = zktool::testsupport;
 using namespace std::chrono_literals;
-
-fs::path make_temp_dir(const char* tag) {
-  std::string pattern = (fs::temp_directory_path() / (std::string(tag) + "-XXXXXX")).string();
-  if (::mkdtemp(pattern.data()) == nullptr) return {};
-  return pattern;
-}
 
 std::string read_text(const fs::path& path) {
   std::ifstream in(path);
@@ -142,9 +136,9 @@ void expect_reader_agrees_with_formatter(const fs::path& file) {
 class Conformance : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = new fs::path(make_temp_dir("zktool-conformance"));
+    dir_ = new testing::TempDir("zktool-conformance-");
     ts::EnsembleConfig config;
-    config.base_dir = *dir_;
+    config.base_dir = dir_->path();
     config.nodes = 3;
     config.snap_count = 400;  // several snapshots, several logs
     config.extended_types_enabled = true;
@@ -196,9 +190,7 @@ class Conformance : public ::testing::Test {
     delete ensemble_;
     delete live_tree_;
     if (!::testing::UnitTest::GetInstance()->Passed()) {
-      std::cerr << "kept " << *dir_ << " (each node's zookeeper.log is inside)\n";
-    } else {
-      fs::remove_all(*dir_);
+      std::cerr << "kept " << dir_->release() << " (each node's zookeeper.log is inside)\n";
     }
     delete dir_;
   }
@@ -210,13 +202,13 @@ class Conformance : public ::testing::Test {
     return zs::load_state(*dirs);
   }
 
-  static fs::path* dir_;
+  static testing::TempDir* dir_;
   static ts::LocalEnsemble* ensemble_;
   static ts::ZkClient* client_;
   static ts::ZnodeTree* live_tree_;
 };
 
-fs::path* Conformance::dir_ = nullptr;
+testing::TempDir* Conformance::dir_ = nullptr;
 ts::LocalEnsemble* Conformance::ensemble_ = nullptr;
 ts::ZkClient* Conformance::client_ = nullptr;
 ts::ZnodeTree* Conformance::live_tree_ = nullptr;
@@ -301,9 +293,9 @@ TEST_F(Conformance, ZooKeeperServesASnapshotZkToolWrote) {
   ASSERT_TRUE(state) << state.error().message;
   for (auto compression : {zs::SnapshotCompression::None, zs::SnapshotCompression::Snappy}) {
     SCOPED_TRACE(compression == zs::SnapshotCompression::None ? "plain" : "snappy");
-    fs::path dir = make_temp_dir("zktool-writer");
+    testing::TestDir dir("zktool-writer-");
     ts::EnsembleConfig config;
-    config.base_dir = dir;
+    config.base_dir = dir.path();
     config.nodes = 1;
     config.extended_types_enabled = true;
     auto layout = ts::plan_ensemble(config);
@@ -335,7 +327,6 @@ TEST_F(Conformance, ZooKeeperServesASnapshotZkToolWrote) {
         << "ZooKeeper did not report loading our digest";
     EXPECT_EQ(log.find("Digests are not matching"), std::string::npos);
     server->reset();
-    fs::remove_all(dir);
   }
 }
 
@@ -353,9 +344,9 @@ class ServerVariant : public ::testing::TestWithParam<Variant> {};
 
 TEST_P(ServerVariant, ReaderAndReplayAgreeWithZooKeeper) {
   const Variant& variant = GetParam();
-  fs::path dir = make_temp_dir("zktool-variant");
+  testing::TestDir dir("zktool-variant-");
   ts::EnsembleConfig config;
-  config.base_dir = dir;
+  config.base_dir = dir.path();
   config.nodes = 1;
   config.snap_count = 200;
   config.extended_types_enabled = true;
@@ -390,7 +381,6 @@ TEST_P(ServerVariant, ReaderAndReplayAgreeWithZooKeeper) {
   auto diff = ts::diff_trees(*live, client_view(state->tree));
   EXPECT_TRUE(diff.empty()) << join(diff);
   server->reset();
-  if (!HasFailure()) fs::remove_all(dir);
 }
 
 INSTANTIATE_TEST_SUITE_P(

@@ -470,10 +470,9 @@ TEST_F(BackupRestore, RestoresADcosZkArchive) {
   ASSERT_TRUE(ensemble_->start_unit(2));
   ASSERT_TRUE(ensemble_->wait_healthy());
   fs::path archive = dir_ / "dcos-zk.tar.gz";
-  auto made = ts::run_tool({"/bin/tar", "-czf", archive.string(), "-C", (dir_ / "dcos").string(),
-                            "./zookeeper"},
-                           [](std::string_view) {});
-  ASSERT_TRUE(made && made->exit_code == 0);
+  auto made = ts::run_captured({"/bin/tar", "-czf", archive.string(), "-C",
+                                (dir_ / "dcos").string(), "./zookeeper"});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
   write_data("/after", 50, 2);
   for (const ToolRun& run : restore_all(archive)) {
     EXPECT_EQ(run.exit_code, 0) << run.err;

@@ -4,25 +4,21 @@
 #pragma once
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <algorithm>
 #include <filesystem>
-#include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "cluster/systemd_ensemble.h"
-#include "support/process.h"
+#include "support/test_dir.h"
+#include "support/zk_tool.h"
 
 namespace zktool::e2e {
 
-// The zk-tool binary under test (ZKTOOL_BINARY) with `args`.
-inline testsupport::CapturedRun zk_tool(std::vector<std::string> args) {
-  args.insert(args.begin(), ZKTOOL_BINARY);
-  return testsupport::run_captured(args);
-}
+using testsupport::zk_tool;
 
 // The names in `dir`, sorted.
 inline std::vector<std::string> listing(const std::filesystem::path& dir) {
@@ -42,10 +38,8 @@ class EnsembleTest : public ::testing::Test {
  protected:
   // Creates dir_ as <temp>/zktool-<name>-XXXXXX.
   void make_scratch_dir(const std::string& name) {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / ("zktool-" + name + "-XXXXXX")).string();
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
+    scratch_.emplace("zktool-" + name + "-");
+    dir_ = scratch_->path();
   }
 
   std::filesystem::path ensemble_dir() const { return dir_ / "ensemble"; }
@@ -73,14 +67,11 @@ class EnsembleTest : public ::testing::Test {
 
   void TearDown() override {
     ensemble_.reset();
-    if (HasFailure()) {
-      std::cerr << "kept " << dir_ << "\n";
-    } else if (!dir_.empty()) {
-      std::filesystem::remove_all(dir_);
-    }
+    scratch_.reset();
   }
 
-  std::filesystem::path dir_;
+  std::optional<testing::TestDir> scratch_;
+  std::filesystem::path dir_;  // scratch_'s
   std::unique_ptr<testsupport::SystemdEnsemble> ensemble_;
 };
 

@@ -279,9 +279,8 @@ TEST(ScheduledBackupOptions, ArchiveAndDirAreExclusiveAndRetentionNeedsDir) {
   write_file(config,
              "dir = " + dir.path().string() + "\nmetrics-file = " + metrics.string() + "\n");
   auto run = [&](std::vector<std::string> args) {
-    args.insert(args.begin(), ZKTOOL_BINARY);
     args.insert(args.end(), {"--config", config.string()});
-    return ts::run_captured(args);
+    return e2e::zk_tool(args);
   };
   // The config file names a dir: an ARCHIVE as well is refused, not guessed.
   ts::CapturedRun both = run({"backup", (dir.path() / "one.tar.zst").string()});

@@ -5,7 +5,6 @@
 // master at once, and a check that the tree is exactly what was backed up.
 //
 //   zk-demo --zk-tool build/src/zk-tool [--dir DIR]
-#include <stdlib.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -20,6 +19,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cluster/systemd_ensemble.h"
+#include "support/files.h"
 #include "support/populate.h"
 #include "support/process.h"
 #include "support/tree_diff.h"
@@ -81,11 +81,8 @@ int main(int argc, char** argv) {
   zk_tool = fs::absolute(zk_tool).lexically_normal().string();
   if (::access(zk_tool.c_str(), X_OK) != 0) return fail(zk_tool + ": not an executable");
   const bool own_dir = dir.empty();
-  if (own_dir) {
-    std::string pattern = "/tmp/zk-tool-demo.XXXXXX";
-    if (::mkdtemp(pattern.data()) == nullptr) return fail("mkdtemp");
-    dir = pattern;
-  }
+  // Handed over at once: a demo that passes removes it at the end, one that fails leaves it.
+  if (own_dir) dir = zktool::testing::TempDir("zk-tool-demo.", "/tmp").release();
   fs::create_directories(dir / "ensemble");
 
   std::printf("== starting 3 ZooKeeper nodes as units of a systemd user manager in %s\n",

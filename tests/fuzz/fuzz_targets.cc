@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 
+#include "../support/files.h"
 #include "archive/archive_reader.h"
 #include "archive/manifest.h"
 #include "health/exhibitor_client.h"
@@ -118,28 +119,11 @@ bool exhibitor_status(std::string_view input) {
   return true;
 }
 
-// One scratch directory per process, reused by every input and removed at exit.
-class Scratch {
- public:
-  Scratch() {
-    std::string pattern = (fs::temp_directory_path() / "zktool-fuzz-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) std::abort();
-    path_ = pattern;
-  }
-  ~Scratch() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
 // The reader opens, lists and extracts; whatever it extracts is on disk, with
 // the sizes it reports and, with a manifest, exactly the files listed there.
 bool archive_reader(std::string_view input) {
-  static Scratch scratch;
+  // One scratch directory per process, reused by every input and removed at exit.
+  static const testing::TempDir scratch("zktool-fuzz-");
   const fs::path file = scratch.path() / "input.tar";
   const fs::path staging = scratch.path() / "staging";
   {

@@ -121,7 +121,7 @@ class ExhibitorTls : public ::testing::Test {
   ZkToolRun status(const std::string& url, std::vector<std::string> extra) const {
     std::vector<std::string> args = {"status", "--exhibitor-url", url, "--timeout", "3s"};
     args.insert(args.end(), extra.begin(), extra.end());
-    return run_zk_tool(args);
+    return zk_tool(args);
   }
 
   std::vector<std::string> trusted() const { return {"--exhibitor-ca", pki().ca->cert_file()}; }
@@ -174,7 +174,7 @@ TEST_F(ExhibitorTlsLive, TheRightCaClientCertificateAndTokenGiveTheMembers) {
   for (bool json : {false, true}) {
     std::vector<std::string> args = {"status", "--config", conf.string(), "--timeout", "3s"};
     if (json) args.push_back("--json");
-    auto run = run_zk_tool(args);
+    auto run = zk_tool(args);
     ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
     EXPECT_TRUE(run.err.empty()) << run.err;
     for (size_t i = 0; i < 3; ++i) {
@@ -308,7 +308,7 @@ TEST_F(ExhibitorTls, FilesItCannotUseNameTheFile) {
 
 TEST(ExhibitorOptions, ThereIsNoInsecureSwitch) {
   for (const char* flag : {"--exhibitor-insecure", "--insecure", "--exhibitor-no-verify", "-k"}) {
-    auto run = run_zk_tool({"status", flag});
+    auto run = zk_tool({"status", flag});
     EXPECT_EQ(run.exit_code, 2) << flag << ": " << run.err;
   }
 }

@@ -2,15 +2,11 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <fstream>
-#include <iostream>
 #include <thread>
-
-#include "support/process.h"
 
 namespace zktool::testsupport {
 
@@ -31,20 +27,13 @@ int unused_port() {
   return port;
 }
 
-ZkToolRun run_zk_tool(const std::vector<std::string>& args) {
-  std::vector<std::string> argv{ZKTOOL_BINARY};
-  argv.insert(argv.end(), args.begin(), args.end());
-  return run_captured(argv);
-}
-
 void LiveEnsembleTest::SetUp() {
   EnsembleConfig config;
   if (config.release == ZooKeeperRelease::k3_4_14 && !zookeeper_3_4_14_jar()) {
     GTEST_SKIP() << "no ZooKeeper 3.4.14 jar at " << zookeeper_3_4_14_jar_search();
   }
-  std::string pattern = (fs::temp_directory_path() / "zktool-health-XXXXXX").string();
-  ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-  dir_ = pattern;
+  scratch_.emplace("zktool-health-", " (each node's zookeeper.log is inside)");
+  dir_ = scratch_->path();
   config.base_dir = dir_;
   config.nodes = 3;
   auto ensemble = LocalEnsemble::start(config, LocalEnsemble::Lifetime::kTiedToCaller);
@@ -54,11 +43,7 @@ void LiveEnsembleTest::SetUp() {
 
 void LiveEnsembleTest::TearDown() {
   ensemble_.reset();
-  if (HasFailure()) {
-    std::cerr << "kept " << dir_ << " (each node's zookeeper.log is inside)\n";
-  } else if (!dir_.empty()) {
-    fs::remove_all(dir_);
-  }
+  scratch_.reset();
 }
 
 std::vector<health::Endpoint> LiveEnsembleTest::endpoints() const {

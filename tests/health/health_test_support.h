@@ -1,6 +1,5 @@
 // What the health tests share: a real 3-node ZooKeeper ensemble per test, its
-// members as health endpoints, a zoo.cfg for `zk-tool status --health zk`,
-// and running the zk-tool binary.
+// members as health endpoints, and a zoo.cfg for `zk-tool status --health zk`.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -9,12 +8,14 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "health/ensemble_health.h"
 #include "support/local_ensemble.h"
-#include "support/process.h"
+#include "support/test_dir.h"
+#include "support/zk_tool.h"
 
 namespace zktool::testsupport {
 
@@ -22,9 +23,6 @@ namespace zktool::testsupport {
 int unused_port();
 
 using ZkToolRun = CapturedRun;
-
-// Runs the zk-tool binary under test with `args`.
-ZkToolRun run_zk_tool(const std::vector<std::string>& args);
 
 inline std::chrono::milliseconds elapsed_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
@@ -48,7 +46,8 @@ class LiveEnsembleTest : public ::testing::Test {
                          const std::function<bool(const health::EnsembleHealth&)>& done,
                          std::chrono::milliseconds timeout);
 
-  std::filesystem::path dir_;
+  std::optional<testing::TestDir> scratch_;
+  std::filesystem::path dir_;  // scratch_'s
   std::unique_ptr<LocalEnsemble> ensemble_;
 };
 

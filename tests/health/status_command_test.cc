@@ -55,7 +55,7 @@ class StatusCommandTest : public LiveEnsembleTest {
 };
 
 TEST_F(StatusCommandTest, AHealthyEnsembleThroughExhibitorExitsZero) {
-  auto run = run_zk_tool(exhibitor_args());
+  auto run = zk_tool(exhibitor_args());
   ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
   auto lines = lines_of(run.out);
   ASSERT_EQ(lines.size(), 5u) << run.out;
@@ -74,7 +74,7 @@ TEST_F(StatusCommandTest, AHealthyEnsembleThroughExhibitorExitsZero) {
 }
 
 TEST_F(StatusCommandTest, ZooCfgMembersShowPortModeAndZxidInJson) {
-  auto run = run_zk_tool(
+  auto run = zk_tool(
       {"status", "--health", "zk", "--zoo-cfg", write_status_zoo_cfg().string(), "--json"});
   ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
   auto json = nlohmann::json::parse(run.out, nullptr, false);
@@ -107,7 +107,7 @@ TEST_F(StatusCommandTest, AStoppedNodeExitsSixAndWaitSeesItRejoin) {
   ASSERT_TRUE(ensemble_->stop_node(stopped));
   std::string stopped_name = ensemble_->node(stopped).client_address();
 
-  auto run = run_zk_tool(exhibitor_args());
+  auto run = zk_tool(exhibitor_args());
   EXPECT_EQ(run.exit_code, 6) << run.out << run.err;
   auto lines = lines_of(run.out);
   ASSERT_EQ(lines.size(), 4u) << run.out;  // the table, no "healthy:" line
@@ -119,7 +119,7 @@ TEST_F(StatusCommandTest, AStoppedNodeExitsSixAndWaitSeesItRejoin) {
   EXPECT_NE(run.err.find(stopped_name + " down"), std::string::npos) << run.err;
 
   auto direct =
-      run_zk_tool({"status", "--health", "zk", "--zoo-cfg", write_status_zoo_cfg().string()});
+      zk_tool({"status", "--health", "zk", "--zoo-cfg", write_status_zoo_cfg().string()});
   EXPECT_EQ(direct.exit_code, 6) << direct.out << direct.err;
   EXPECT_NE(
       direct.err.find(stopped_name + " down (ruok to " + stopped_name + ": Connection refused)"),
@@ -128,7 +128,7 @@ TEST_F(StatusCommandTest, AStoppedNodeExitsSixAndWaitSeesItRejoin) {
 
   // --wait that runs out reports the last state.
   auto start = std::chrono::steady_clock::now();
-  auto timed_out = run_zk_tool(
+  auto timed_out = zk_tool(
       {"status", "--exhibitor-url", exhibitor_->status_url(), "--wait", "2s", "--timeout", "1s"});
   auto took = elapsed_since(start);
   EXPECT_EQ(timed_out.exit_code, 6) << timed_out.out << timed_out.err;
@@ -141,7 +141,7 @@ TEST_F(StatusCommandTest, AStoppedNodeExitsSixAndWaitSeesItRejoin) {
   auto waiting = std::async(std::launch::async, [&] {
     auto args = exhibitor_args();
     args.insert(args.end(), {"--wait", "90s"});
-    return run_zk_tool(args);
+    return zk_tool(args);
   });
   std::this_thread::sleep_for(2s);
   size_t requests_while_down = exhibitor_->status_requests();
@@ -154,7 +154,7 @@ TEST_F(StatusCommandTest, AStoppedNodeExitsSixAndWaitSeesItRejoin) {
 
 TEST_F(StatusCommandTest, ExhibitorFailuresExitSixWithTheirOwnMessage) {
   exhibitor_->set_mode(ExhibitorFixture::Mode::kHttp500);
-  auto run = run_zk_tool(exhibitor_args());
+  auto run = zk_tool(exhibitor_args());
   EXPECT_EQ(run.exit_code, 6);
   EXPECT_TRUE(run.out.empty()) << run.out;
   EXPECT_EQ(run.err, "zk-tool status: GET " + exhibitor_->status_url() +
@@ -162,12 +162,12 @@ TEST_F(StatusCommandTest, ExhibitorFailuresExitSixWithTheirOwnMessage) {
 
   int port = unused_port();
   std::string url = "http://127.0.0.1:" + std::to_string(port) + ExhibitorFixture::kStatusPath;
-  run = run_zk_tool({"status", "--exhibitor-url", url});
+  run = zk_tool({"status", "--exhibitor-url", url});
   EXPECT_EQ(run.exit_code, 6);
   EXPECT_EQ(run.err, "zk-tool status: GET " + url + ": cannot connect: Connection refused\n");
 
   // The default source is Exhibitor on localhost:8181, where nothing listens here.
-  run = run_zk_tool({"status", "--timeout", "1s"});
+  run = zk_tool({"status", "--timeout", "1s"});
   EXPECT_EQ(run.exit_code, 6);
   EXPECT_NE(run.err.find("GET http://localhost:8181/exhibitor/v1/cluster/status: "),
             std::string::npos)
@@ -184,7 +184,7 @@ TEST(StatusCommand, CommandLineMistakesExitTwo) {
            {"status", "--timeout", "0"},
            {"status", "--exhibitor-url", "ftp://localhost/"},
        }) {
-    auto run = run_zk_tool(args);
+    auto run = zk_tool(args);
     std::string line;
     for (const auto& a : args) line += a + " ";
     EXPECT_EQ(run.exit_code, 2) << line << run.err;
@@ -194,7 +194,7 @@ TEST(StatusCommand, CommandLineMistakesExitTwo) {
 }
 
 TEST(StatusCommand, AZooCfgItCannotReadExitsFour) {
-  auto run = run_zk_tool({"status", "--health", "zk", "--zoo-cfg", "/nonexistent/zoo.cfg"});
+  auto run = zk_tool({"status", "--health", "zk", "--zoo-cfg", "/nonexistent/zoo.cfg"});
   EXPECT_EQ(run.exit_code, 4) << run.err;
   EXPECT_EQ(run.err,
             "zk-tool status: /nonexistent/zoo.cfg: cannot read: No such file or directory\n");
@@ -208,7 +208,7 @@ TEST(StatusCommand, TheExhibitorUrlIsShownWithoutItsCredentials) {
                                      "http://admin:s3cret@127.0.0.1:1/exhibitor/v1/cluster/status",
                                      "--timeout", "1s"};
     if (json) args.push_back("--json");
-    auto run = run_zk_tool(args);
+    auto run = zk_tool(args);
     EXPECT_EQ(run.exit_code, 6) << run.out << run.err;
     EXPECT_EQ((run.out + run.err).find("s3cret"), std::string::npos) << run.out << run.err;
     EXPECT_EQ((run.out + run.err).find("admin"), std::string::npos) << run.out << run.err;

@@ -1,7 +1,6 @@
 #include "replicated_log/replica_store.h"
 
 #include <chrono>
-#include <cstdio>
 #include <fstream>
 #include <thread>
 
@@ -370,20 +369,20 @@ TEST(ReplicaStore, ReplicaInUseByAnotherProcessIsLocked) {
   const fs::path dir = tmp.path() / "replica";
   write_replica(dir, {append_action(0, "a")});
   const fs::path ready = tmp.path() / "ready";
-  const std::string holder =
-      std::string(ZKTOOL_TEST_PYTHON) +
-      " -c 'import pathlib, plyvel, sys; db = plyvel.DB(sys.argv[1]); "
-      "pathlib.Path(sys.argv[2]).touch(); sys.stdin.read()' " +
-      testing::shell_quote(dir.string()) + " " + testing::shell_quote(ready.string());
-  FILE* child = ::popen(holder.c_str(), "w");
-  ASSERT_NE(child, nullptr);
+  auto holder = testsupport::spawn_server(
+      {{ZKTOOL_TEST_PYTHON, "-c",
+        "import pathlib, plyvel, signal, sys; db = plyvel.DB(sys.argv[1]); "
+        "pathlib.Path(sys.argv[2]).touch(); signal.pause()",
+        dir.string(), ready.string()},
+       tmp.path() / "holder.log"});
+  ASSERT_TRUE(holder.ok()) << holder.error().message;
   for (int i = 0; i < 200 && !fs::exists(ready); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   const bool held = fs::exists(ready);
   auto read_only = ReplicaStore::open_read_only(dir);
   auto writable = ReplicaStore::open_writable(dir);
-  ::pclose(child);  // closing its stdin ends the holder
+  (void)testsupport::terminate_process(*holder, std::chrono::seconds(10));  // SIGTERM ends it
   ASSERT_TRUE(held) << "the holder did not start";
   ASSERT_FALSE(read_only.ok());
   EXPECT_EQ(read_only.error().kind, ErrorKind::Locked);

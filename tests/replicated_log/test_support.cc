@@ -1,8 +1,5 @@
 #include "test_support.h"
 
-#include <sys/wait.h>
-
-#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <memory>
@@ -160,19 +157,7 @@ std::set<std::string> names_in(const fs::path& dir) {
 }
 
 CommandOutput run_command(const std::string& command) {
-  TempDir scratch;
-  const fs::path err_file = scratch.path() / "stderr";
-  const std::string full = command + " 2>" + shell_quote(err_file.string());
-  CommandOutput output;
-  FILE* pipe = ::popen(full.c_str(), "r");
-  if (pipe == nullptr) throw std::runtime_error("popen failed: " + command);
-  char buffer[4096];
-  size_t n;
-  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) output.out.append(buffer, n);
-  int status = ::pclose(pipe);
-  output.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  output.err = read_file(err_file);
-  return output;
+  return testsupport::run_captured({"/bin/sh", "-c", command});
 }
 
 }  // namespace zktool::replicated_log::testing

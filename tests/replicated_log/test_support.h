@@ -12,6 +12,7 @@
 
 #include "replicated_log/replica_store.h"
 #include "../support/files.h"
+#include "../support/process.h"
 
 namespace zktool::replicated_log::testing {
 
@@ -40,11 +41,7 @@ std::vector<std::string> all_actions(const std::filesystem::path& dir);
 // The names in `dir` (not recursive).
 std::set<std::string> names_in(const std::filesystem::path& dir);
 
-struct CommandOutput {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
+using CommandOutput = testsupport::CapturedRun;
 // Runs `command` with /bin/sh, capturing stdout and stderr.
 CommandOutput run_command(const std::string& command);
 // `s` quoted for /bin/sh.

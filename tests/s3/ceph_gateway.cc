@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "support/files.h"
 #include "support/ports.h"
 #include "support/process.h"
 
@@ -276,11 +277,13 @@ std::optional<std::string> CephGateway::missing_packages() {
 
 Result<CephGateway> CephGateway::start(const fs::path& scratch) {
   if (auto missing = missing_packages()) return make_error(ErrorKind::Io, *missing);
-  std::string pattern = (scratch / "ceph-XXXXXX").string();
-  if (::mkdtemp(pattern.data()) == nullptr) {
-    return make_error(ErrorKind::Io, "Ceph gateway: cannot make a directory in " + scratch.string());
+  fs::path dir;
+  try {
+    dir = testing::TempDir("ceph-", scratch).release();  // the Cluster removes it
+  } catch (const std::exception& e) {
+    return make_error(ErrorKind::Io, std::string("Ceph gateway: ") + e.what());
   }
-  auto cluster = std::make_unique<Cluster>(fs::absolute(pattern));
+  auto cluster = std::make_unique<Cluster>(fs::absolute(dir));
   const fs::path& d = cluster->dir();
   // A Unix socket's path has at most 107 bytes; Ceph would only log its failure to bind one.
   if ((d / "client.rgw.0.asok").string().size() > 107) {

@@ -5,6 +5,8 @@
 
 #include <stdlib.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -14,15 +16,22 @@
 
 namespace zktool::testing {
 
-// A fresh directory under the system temp dir, removed with everything in it.
+// A fresh directory <parent>/<prefix>XXXXXX, removed with everything in it
+// unless release() hands it over. The default parent is the system temp dir;
+// servers with unix sockets inside want a short one (a socket's path has room
+// for 107 bytes).
 class TempDir {
  public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "zktool-test-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+  explicit TempDir(std::string_view prefix = "zktool-test-",
+                   const std::filesystem::path& parent = std::filesystem::temp_directory_path()) {
+    std::string pattern = (parent / (std::string(prefix) + "XXXXXX")).string();
+    if (::mkdtemp(pattern.data()) == nullptr) {
+      throw std::runtime_error("mkdtemp " + pattern + ": " + std::strerror(errno));
+    }
     path_ = pattern;
   }
   ~TempDir() {
+    if (released_) return;
     std::error_code ec;
     std::filesystem::remove_all(path_, ec);
   }
@@ -30,8 +39,16 @@ class TempDir {
   TempDir& operator=(const TempDir&) = delete;
   const std::filesystem::path& path() const { return path_; }
 
+  // Leaves the directory in place when this object goes (kept for a look
+  // after a failure, or removed by its new owner); returns its path.
+  std::filesystem::path release() {
+    released_ = true;
+    return path_;
+  }
+
  private:
   std::filesystem::path path_;
+  bool released_ = false;
 };
 
 inline std::string read_file(const std::filesystem::path& path) {

@@ -14,9 +14,13 @@
 
 #include "util/unique_fd.h"
 
+extern char** environ;
+
 namespace zktool::testsupport {
 
 namespace {
+
+using Clock = std::chrono::steady_clock;
 
 std::string errno_text(int err) { return std::strerror(err); }
 
@@ -30,13 +34,29 @@ Status make_pipe(UniqueFd& read_end, UniqueFd& write_end) {
   return Ok{};
 }
 
-// argv as exec wants it; built before fork because the child may not allocate.
+// argv (or an environment) as exec wants it; built before fork because the
+// child may not allocate.
 std::vector<char*> exec_argv(const std::vector<std::string>& argv) {
   std::vector<char*> out;
   out.reserve(argv.size() + 1);
   for (const auto& a : argv) out.push_back(const_cast<char*>(a.c_str()));
   out.push_back(nullptr);
   return out;
+}
+
+// Our environment with `changes` applied: a value sets a variable, nullopt
+// removes it.
+std::vector<std::string> tool_environment(
+    const std::map<std::string, std::optional<std::string>>& changes) {
+  std::vector<std::string> env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string_view entry(*e);
+    if (!changes.contains(std::string(entry.substr(0, entry.find('='))))) env.emplace_back(entry);
+  }
+  for (const auto& [name, value] : changes) {
+    if (value) env.push_back(name + "=" + *value);
+  }
+  return env;
 }
 
 // In the child, between fork and exec: only async-signal-safe calls. A parent
@@ -56,8 +76,8 @@ void prepare_child() {
   signal(SIGPIPE, SIG_DFL);
 }
 
-[[noreturn]] void exec_or_report(char* const* argv, int report_fd) {
-  ::execv(argv[0], argv);
+[[noreturn]] void exec_or_report(char* const* argv, char* const* envp, int report_fd) {
+  ::execve(argv[0], argv, envp);
   int err = errno;
   ssize_t ignored = ::write(report_fd, &err, sizeof err);
   (void)ignored;
@@ -113,6 +133,104 @@ bool wait_until_gone(pid_t pid, std::chrono::milliseconds timeout) {
   return true;
 }
 
+// The body of run_captured(): fills `run` as the tool runs; an error means the
+// tool could not be run to completion.
+Status run_to_completion(const RunSpec& spec, CapturedRun& run) {
+  const std::vector<std::string>& argv = spec.argv;
+  if (argv.empty() || argv[0].empty() || argv[0][0] != '/') {
+    return make_error(ErrorKind::Internal, "run_captured: argv[0] must be an absolute path");
+  }
+  UniqueFd out_read, out_write, err_read, err_write, report_read, report_write;
+  if (auto st = make_pipe(out_read, out_write); !st) return st.error();
+  if (auto st = make_pipe(err_read, err_write); !st) return st.error();
+  if (auto st = make_pipe(report_read, report_write); !st) return st.error();
+  UniqueFd null_in(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  if (null_in.get() < 0) return make_error(ErrorKind::Io, "/dev/null: " + errno_text(errno));
+
+  const std::vector<std::string> env = tool_environment(spec.environment);
+  auto cargv = exec_argv(argv);
+  auto cenv = exec_argv(env);
+  const auto started = Clock::now();
+  const pid_t pid = ::fork();
+  if (pid < 0) return make_error(ErrorKind::Io, "fork: " + errno_text(errno));
+  if (pid == 0) {
+    prepare_child();
+    ::dup2(null_in.get(), STDIN_FILENO);
+    ::dup2(out_write.get(), STDOUT_FILENO);
+    ::dup2(err_write.get(), STDERR_FILENO);
+    exec_or_report(cargv.data(), cenv.data(), report_write.get());
+  }
+  out_write.reset();
+  err_write.reset();
+  report_write.reset();
+  if (auto err = exec_failure(report_read.get())) {
+    ::waitpid(pid, nullptr, 0);
+    return make_error(ErrorKind::Io, "exec " + argv[0] + ": " + errno_text(*err));
+  }
+  run.pid = pid;
+
+  constexpr Clock::time_point kNever = Clock::time_point::max();
+  Clock::time_point kill_at = spec.kill_after ? started + *spec.kill_after : kNever;
+  // SIGKILLs the tool once it is due; until then, the milliseconds left (-1: no kill due).
+  auto kill_when_due = [&]() -> int {
+    if (kill_at == kNever) return -1;
+    auto left = std::chrono::ceil<std::chrono::milliseconds>(kill_at - Clock::now());
+    if (left.count() > 0) return static_cast<int>(left.count());
+    ::kill(pid, SIGKILL);
+    kill_at = kNever;
+    return -1;
+  };
+
+  std::string pending;  // stdout bytes after the last newline, for on_line
+  pollfd fds[2] = {{out_read.get(), POLLIN, 0}, {err_read.get(), POLLIN, 0}};
+  int open_streams = 2;
+  char buf[65536];
+  while (open_streams > 0) {
+    if (::poll(fds, 2, kill_when_due()) < 0) {
+      if (errno == EINTR) continue;
+      return make_error(ErrorKind::Io, "poll: " + errno_text(errno));
+    }
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || fds[i].revents == 0) continue;
+      ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        fds[i].fd = -1;
+        --open_streams;
+        continue;
+      }
+      if (i == 1) {
+        run.err.append(buf, static_cast<size_t>(n));
+      } else if (!spec.on_line) {
+        run.out.append(buf, static_cast<size_t>(n));
+      } else {
+        pending.append(buf, static_cast<size_t>(n));
+        size_t start = 0;
+        for (size_t nl; (nl = pending.find('\n', start)) != std::string::npos; start = nl + 1) {
+          spec.on_line(std::string_view(pending).substr(start, nl - start));
+        }
+        pending.erase(0, start);
+      }
+    }
+  }
+  if (!pending.empty()) spec.on_line(pending);
+
+  // A tool may close its output and still run: a kill due is still due.
+  int status = 0;
+  for (;;) {
+    const pid_t waited = ::waitpid(pid, &status, kill_at == kNever ? 0 : WNOHANG);
+    if (waited == pid) break;
+    if (waited < 0 && errno != EINTR) {
+      return make_error(ErrorKind::Io, "waitpid: " + errno_text(errno));
+    }
+    if (waited == 0 && kill_when_due() >= 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  }
+  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return Ok{};
+}
+
 }  // namespace
 
 Result<pid_t> spawn_server(const ServerSpawn& spawn) {
@@ -142,7 +260,7 @@ Result<pid_t> spawn_server(const ServerSpawn& spawn) {
     ::dup2(null_in.get(), STDIN_FILENO);
     ::dup2(out.get(), STDOUT_FILENO);
     ::dup2(out.get(), STDERR_FILENO);
-    exec_or_report(argv.data(), report_write.get());
+    exec_or_report(argv.data(), environ, report_write.get());
   }
   report_write.reset();
   if (auto err = exec_failure(report_read.get())) {
@@ -183,90 +301,17 @@ std::optional<std::string> reap_if_exited(pid_t pid) {
   return describe_wait_status(status);
 }
 
-Result<ToolResult> run_tool(const std::vector<std::string>& argv,
-                            const std::function<void(std::string_view)>& on_line) {
-  if (argv.empty() || argv[0].empty() || argv[0][0] != '/') {
-    return make_error(ErrorKind::Internal, "run_tool: argv[0] must be an absolute path");
+CapturedRun run_captured(const RunSpec& spec) {
+  CapturedRun run;
+  if (Status st = run_to_completion(spec, run); !st) {
+    run.exit_code = -1;
+    run.err = st.error().message;
   }
-  UniqueFd out_read, out_write, err_read, err_write, report_read, report_write;
-  if (auto st = make_pipe(out_read, out_write); !st) return st.error();
-  if (auto st = make_pipe(err_read, err_write); !st) return st.error();
-  if (auto st = make_pipe(report_read, report_write); !st) return st.error();
-  UniqueFd null_in(::open("/dev/null", O_RDONLY | O_CLOEXEC));
-  if (null_in.get() < 0) return make_error(ErrorKind::Io, "/dev/null: " + errno_text(errno));
-
-  auto cargv = exec_argv(argv);
-  pid_t pid = ::fork();
-  if (pid < 0) return make_error(ErrorKind::Io, "fork: " + errno_text(errno));
-  if (pid == 0) {
-    prepare_child();
-    ::dup2(null_in.get(), STDIN_FILENO);
-    ::dup2(out_write.get(), STDOUT_FILENO);
-    ::dup2(err_write.get(), STDERR_FILENO);
-    exec_or_report(cargv.data(), report_write.get());
-  }
-  out_write.reset();
-  err_write.reset();
-  report_write.reset();
-  if (auto err = exec_failure(report_read.get())) {
-    ::waitpid(pid, nullptr, 0);
-    return make_error(ErrorKind::Io, "exec " + argv[0] + ": " + errno_text(*err));
-  }
-
-  ToolResult result;
-  std::string pending;  // stdout bytes after the last newline
-  pollfd fds[2] = {{out_read.get(), POLLIN, 0}, {err_read.get(), POLLIN, 0}};
-  int open_streams = 2;
-  char buf[65536];
-  while (open_streams > 0) {
-    if (::poll(fds, 2, -1) < 0) {
-      if (errno == EINTR) continue;
-      return make_error(ErrorKind::Io, "poll: " + errno_text(errno));
-    }
-    for (int i = 0; i < 2; ++i) {
-      if (fds[i].fd < 0 || fds[i].revents == 0) continue;
-      ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        fds[i].fd = -1;
-        --open_streams;
-        continue;
-      }
-      if (i == 1) {
-        result.stderr_text.append(buf, static_cast<size_t>(n));
-        continue;
-      }
-      pending.append(buf, static_cast<size_t>(n));
-      size_t start = 0;
-      for (size_t nl; (nl = pending.find('\n', start)) != std::string::npos; start = nl + 1) {
-        on_line(std::string_view(pending).substr(start, nl - start));
-      }
-      pending.erase(0, start);
-    }
-  }
-  if (!pending.empty()) on_line(pending);
-
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) return make_error(ErrorKind::Io, "waitpid: " + errno_text(errno));
-  }
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return result;
+  return run;
 }
 
-CapturedRun run_captured(const std::vector<std::string>& argv) {
-  CapturedRun run;
-  auto result = run_tool(argv, [&](std::string_view line) {
-    run.out += line;
-    run.out += '\n';
-  });
-  if (!result) {
-    run.err = result.error().message;
-    return run;
-  }
-  run.exit_code = result->exit_code;
-  run.err = result->stderr_text;
-  return run;
+CapturedRun run_captured(std::vector<std::string> argv) {
+  return run_captured(RunSpec{std::move(argv)});
 }
 
 }  // namespace zktool::testsupport

@@ -1,7 +1,7 @@
 // Child processes for the test environment: servers that run in their own
-// session with their output appended to a log file, and tools whose stdout is
-// read line by line. argv[0] must be an absolute path (nothing is looked up
-// on PATH between fork and exec).
+// session with their output appended to a log file, and tools run to
+// completion with their output collected or read line by line. argv[0] must
+// be an absolute path (nothing is looked up on PATH between fork and exec).
 #pragma once
 
 #include <sys/types.h>
@@ -9,6 +9,7 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -41,23 +42,32 @@ bool process_running_with_arg(pid_t pid, std::string_view arg);
 // For a child of ours that has exited: reaps it and says how it ended.
 std::optional<std::string> reap_if_exited(pid_t pid);
 
-struct ToolResult {
-  int exit_code = 0;  // 128 + signal number when killed by a signal
-  std::string stderr_text;
+// A tool to run to completion.
+struct RunSpec {
+  std::vector<std::string> argv;
+  // Changes to our environment for the tool: a value sets the variable,
+  // nullopt removes it.
+  std::map<std::string, std::optional<std::string>> environment{};
+  // SIGKILLs the tool once this has passed since it started, unless it has
+  // exited by then.
+  std::optional<std::chrono::milliseconds> kill_after{};
+  // Takes each stdout line (without its newline) as it arrives, instead of
+  // CapturedRun::out collecting them.
+  std::function<void(std::string_view)> on_line{};
 };
 
-// Runs a tool to completion, handing each stdout line (without its newline)
-// to `on_line` as it arrives; stderr is collected whole.
-Result<ToolResult> run_tool(const std::vector<std::string>& argv,
-                            const std::function<void(std::string_view)>& on_line);
-
 struct CapturedRun {
-  int exit_code = -1;  // -1: the tool could not be started (the reason is in err)
+  // 128 + signal number when killed; -1: the tool could not be started (the
+  // reason is in err).
+  int exit_code = -1;
+  pid_t pid = -1;  // the tool's, once started
   std::string out;
   std::string err;
 };
 
-// Runs a tool to completion and collects what it printed.
-CapturedRun run_captured(const std::vector<std::string>& argv);
+// Runs a tool to completion (stdin is /dev/null) and collects what it printed.
+// Every test and harness runs its tools through here.
+CapturedRun run_captured(const RunSpec& spec);
+CapturedRun run_captured(std::vector<std::string> argv);
 
 }  // namespace zktool::testsupport

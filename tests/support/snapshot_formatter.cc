@@ -218,15 +218,17 @@ Result<FormattedSnapshot> run_snapshot_formatter(const fs::path& snapshot, bool 
   argv.push_back(snapshot.string());
 
   SnapshotFormatterParser parser;
-  auto run = run_tool(argv, [&](std::string_view line) { parser.feed(line); });
-  if (!run) return run.error();
-  if (run->exit_code != 0) {
-    std::string err = run->stderr_text.substr(0, 400);
+  RunSpec spec{std::move(argv)};
+  spec.on_line = [&](std::string_view line) { parser.feed(line); };
+  auto run = run_captured(spec);
+  if (run.exit_code < 0) return make_error(ErrorKind::Io, run.err);
+  if (run.exit_code != 0) {
+    std::string err = run.err.substr(0, 400);
     for (char& c : err) {
       if (c == '\n') c = ' ';
     }
     return make_error(ErrorKind::Corrupt, "SnapshotFormatter " + snapshot.string() + " exited " +
-                                              std::to_string(run->exit_code) + ": " + err);
+                                              std::to_string(run.exit_code) + ": " + err);
   }
   auto parsed = parser.finish();
   if (!parsed) {

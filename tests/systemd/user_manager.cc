@@ -164,20 +164,21 @@ std::string describe_wait_status(int status) {
 
 }  // namespace
 
-UserManager::UserManager(fs::path root)
-    : root_(std::move(root)),
-      runtime_dir_(root_ / "runtime"),
-      stderr_path_(root_ / "stderr.log"),
-      console_path_(root_ / "console.log") {}
+// Under /tmp whatever TMPDIR says: systemd's sockets are in there.
+UserManager::UserManager()
+    : root_("zktool-systemd-", "/tmp"),
+      runtime_dir_(root_.path() / "runtime"),
+      stderr_path_(root_.path() / "stderr.log"),
+      console_path_(root_.path() / "console.log") {}
 
 Result<std::unique_ptr<UserManager>> UserManager::start() {
   if (::geteuid() != 0) return fixture_error("needs root (mounts, cgroups)");
-  char root[] = "/tmp/zktool-systemd-XXXXXX";
-  if (::mkdtemp(root) == nullptr) {
-    return fixture_error(std::string("cannot create a directory under /tmp: ") +
-                         std::strerror(errno));
+  std::unique_ptr<UserManager> manager;
+  try {
+    manager.reset(new UserManager());
+  } catch (const std::runtime_error& e) {
+    return fixture_error(std::string("cannot create a directory under /tmp: ") + e.what());
   }
-  std::unique_ptr<UserManager> manager(new UserManager(root));
   auto launched = manager->launch();
   if (!launched.ok()) return launched.error();
   auto running = manager->wait_until_running();
@@ -188,15 +189,17 @@ Result<std::unique_ptr<UserManager>> UserManager::start() {
 Status UserManager::launch() {
   std::error_code ec;
   for (const char* dir : {"config/systemd/user", "home", "data", "state", "cache"}) {
-    fs::create_directories(root_ / dir, ec);
-    if (ec) return fixture_error("cannot create " + (root_ / dir).string() + ": " + ec.message());
+    fs::create_directories(root_.path() / dir, ec);
+    if (ec) {
+      return fixture_error("cannot create " + (root_.path() / dir).string() + ": " + ec.message());
+    }
   }
   // In user.conf rather than on the command line: a reload re-reads the
   // file and resets what the command line had set.
-  std::ofstream config(root_ / "config" / "systemd" / "user.conf");
+  std::ofstream config(root_.path() / "config" / "systemd" / "user.conf");
   config << kManagerConfig;
   config.close();
-  if (!config) return fixture_error("cannot write user.conf under " + root_.string());
+  if (!config) return fixture_error("cannot write user.conf under " + root_.path().string());
   auto console = ConsoleCapture::open(console_path_);
   if (!console.ok()) return fixture_error(console.error().message);
   console_ = std::move(console).value();
@@ -222,12 +225,12 @@ Status UserManager::launch() {
   std::vector<std::string> env = {
       "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
       "LANG=C.UTF-8",
-      "HOME=" + (root_ / "home").string(),
+      "HOME=" + (root_.path() / "home").string(),
       "XDG_RUNTIME_DIR=" + runtime_dir_.string(),
-      "XDG_CONFIG_HOME=" + (root_ / "config").string(),
-      "XDG_DATA_HOME=" + (root_ / "data").string(),
-      "XDG_STATE_HOME=" + (root_ / "state").string(),
-      "XDG_CACHE_HOME=" + (root_ / "cache").string(),
+      "XDG_CONFIG_HOME=" + (root_.path() / "config").string(),
+      "XDG_DATA_HOME=" + (root_.path() / "data").string(),
+      "XDG_STATE_HOME=" + (root_.path() / "state").string(),
+      "XDG_CACHE_HOME=" + (root_.path() / "cache").string(),
   };
   for (auto& arg : args) plan.argv.push_back(arg.data());
   plan.argv.push_back(nullptr);
@@ -266,8 +269,6 @@ UserManager::~UserManager() {
   stop_manager();
   remove_cgroups();
   console_.reset();
-  std::error_code ec;
-  fs::remove_all(root_, ec);
 }
 
 void UserManager::stop_manager() {
@@ -302,7 +303,7 @@ std::string UserManager::bus_address() const {
   return "unix:path=" + (runtime_dir_ / "bus").string();
 }
 
-fs::path UserManager::unit_dir() const { return root_ / "config" / "systemd" / "user"; }
+fs::path UserManager::unit_dir() const { return root_.path() / "config" / "systemd" / "user"; }
 
 Status UserManager::write_unit(const std::string& name, const std::string& text) const {
   const fs::path path = unit_dir() / name;

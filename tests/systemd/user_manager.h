@@ -55,6 +55,7 @@
 #include <string>
 #include <vector>
 
+#include "support/files.h"
 #include "util/result.h"
 
 namespace zktool::testsupport {
@@ -86,13 +87,13 @@ class UserManager {
   std::string log() const;
 
  private:
-  explicit UserManager(std::filesystem::path root);
+  UserManager();
   Status launch();
   Status wait_until_running();
   void stop_manager();
   void remove_cgroups();
 
-  std::filesystem::path root_;
+  testing::TempDir root_;  // removed last, once systemd and its cgroups are gone
   std::filesystem::path runtime_dir_;
   std::filesystem::path stderr_path_;
   std::filesystem::path console_path_;

@@ -5,8 +5,6 @@
 // /tmp) changed. The timer fires the service, backups land and verify; a run
 // that cannot back up fails the unit with a non-zero status over D-Bus and
 // leaves the earlier backups alone. Needs root.
-#include <stdlib.h>
-
 #include <chrono>
 #include <filesystem>
 #include <iostream>
@@ -21,6 +19,7 @@
 #include "service/service_manager.h"
 #include "support/files.h"
 #include "support/process.h"
+#include "support/test_dir.h"
 #include "support/zk_client.h"
 #include "unit_files.h"
 
@@ -55,9 +54,6 @@ size_t count_backups(const fs::path& dir) {
 class ScheduledBackup : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string pattern = (fs::temp_directory_path() / "zktool-timer-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
     backups_ = dir_ / "backups";
     config_ = dir_ / "zk-tool.conf";
     fs::create_directory(backups_);
@@ -79,11 +75,6 @@ class ScheduledBackup : public ::testing::Test {
     systemd_.reset();
     if (HasFailure() && ensemble_) std::cerr << ensemble_->user_manager().log() << "\n";
     ensemble_.reset();
-    if (HasFailure()) {
-      std::cerr << "kept " << dir_ << "\n";
-    } else {
-      fs::remove_all(dir_);
-    }
   }
 
   // The config file the service reads: how to reach the node and its unit,
@@ -156,7 +147,8 @@ class ScheduledBackup : public ::testing::Test {
     }
   }
 
-  fs::path dir_;
+  testing::TestDir scratch_{"zktool-timer-"};
+  fs::path dir_ = scratch_.path();
   fs::path backups_;
   fs::path config_;
   std::unique_ptr<ts::SystemdEnsemble> ensemble_;
