@@ -75,14 +75,6 @@ std::string log_excerpt(const fs::path& path) {
          excerpt({std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()});
 }
 
-Status write_text(const fs::path& path, const std::string& text) {
-  std::ofstream out(path, std::ios::trunc);
-  out << text;
-  out.close();
-  if (!out) return make_error(ErrorKind::Io, path.string() + ": cannot write");
-  return Ok{};
-}
-
 Result<std::string> new_uuid() {
   std::ifstream in("/proc/sys/kernel/random/uuid");
   std::string uuid;
@@ -301,8 +293,10 @@ Result<CephGateway> CephGateway::start(const fs::path& scratch) {
     return make_error(ErrorKind::Io, "Ceph gateway: " + (d / "osd").string() + ": " + ec.message());
   }
   const std::string conf = cluster->conf();
-  if (Status written = write_text(conf, ceph_conf(d, *fsid, mon_port, s3_port)); !written) {
-    return written.error();
+  try {
+    testing::write_file(conf, ceph_conf(d, *fsid, mon_port, s3_port));
+  } catch (const std::exception& e) {
+    return make_error(ErrorKind::Io, std::string("Ceph gateway: ") + e.what());
   }
 
   const std::string keyring = (d / "keyring").string();
