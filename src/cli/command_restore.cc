@@ -82,11 +82,11 @@ class RestoreCommand : public Command {
     if (!fetch_parent) return fetch_parent.error();
     auto local = fetch_archive(request_.archive.string(), *fetch_parent, aws_);
     if (!local) return local.error();
-    RestoreRequest request = request_;
-    request.archive = local->path;
     auto node = resolve_node(node_options_);
     if (!node) return node.error();
     request_.wait.timeout = std::chrono::seconds(timeout_s_);
+    RestoreRequest request = request_;
+    request.archive = local->path;
     auto report = restore(*node, request);
     if (!report) return report.error();
     if (json_) {
